@@ -1,0 +1,1 @@
+"""The session: an append-only timeline store and its exports."""

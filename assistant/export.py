@@ -1,0 +1,37 @@
+"""Write a stored session out through an exporter plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..plugins.base import load_plugin
+from ..plugins.exporters import SessionExport
+from .store import SessionStore
+
+FORMATS = ("md", "json", "srt", "vtt")
+
+
+def session_export(store: SessionStore, session_id: int) -> SessionExport:
+    """What exporters see of one session."""
+    return SessionExport(
+        meta=store.session_meta(session_id),
+        captions=store.final_captions(session_id),
+        events=list(store.events(session_id)),
+    )
+
+
+def render(store: SessionStore, session_id: int, fmt: str) -> str:
+    """The session as a document in ``fmt`` (md, json, srt or vtt)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+    exporter = load_plugin("roomtone.exporters", fmt)()
+    return exporter.render(session_export(store, session_id))
+
+
+def write(store: SessionStore, session_id: int, fmt: str, target: Path) -> Path:
+    """Render and write atomically (a half-written export never replaces a good one)."""
+    text = render(store, session_id, fmt)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(target)
+    return target

@@ -1,0 +1,42 @@
+"""A live session: where the pipeline's events go (the store, an event log, listeners)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, Any
+
+from .store import SessionStore
+
+
+class SessionRecorder:
+    """Appends every event to the session store and, optionally, a JSON Lines log."""
+
+    def __init__(
+        self, store: SessionStore, session_id: int, events_path: Path | None = None
+    ) -> None:
+        self.store = store
+        self.session_id = store.check_session(session_id)
+        self._log: IO[str] | None = None
+        if events_path is not None:
+            events_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = open(events_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self.counts: dict[str, int] = {}
+        self.final_words = 0
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        """Record one event: committed to SQLite first, then the log line."""
+        self.store.append(self.session_id, event)
+        if self._log is not None:
+            self._log.write(json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n")
+            self._log.flush()
+        kind = event["type"] + (":final" if event.get("final") else "")
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if event["type"] == "caption" and event.get("final"):
+            self.final_words += len(event.get("words", []))
+
+    def close(self) -> None:
+        """Close the event log (the store stays open for its owner)."""
+        if self._log is not None:
+            self._log.close()
+            self._log = None

@@ -1,0 +1,228 @@
+"""The ``roomtone`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .streaming.clock import format_clock
+
+DEFAULT_DB = "roomtone.db"
+
+
+class CliError(Exception):
+    """A problem the person at the terminal can fix; printed without a traceback."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="roomtone", description="Live meeting captions and session tools."
+    )
+    parser.add_argument("--version", action="version", version=f"roomtone {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def engine_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", default="tiny.en",
+                       help="Whisper model: tiny.en (bundled), base, or a CTranslate2 model dir")
+        p.add_argument("--session", default=DEFAULT_DB, metavar="DB",
+                       help=f"session database to append to (default: {DEFAULT_DB})")
+        p.add_argument("--title", help="session title (default: from the source)")
+        p.add_argument("--events", metavar="OUT.jsonl", type=Path,
+                       help="also write every event as JSON Lines")
+        p.add_argument("--quiet", action="store_true", help="no captions on the terminal")
+
+    replay = sub.add_parser("replay", help="replay an audio file through the live pipeline")
+    replay.add_argument("file", type=Path)
+    pace = replay.add_mutually_exclusive_group()
+    pace.add_argument("--realtime", action="store_true", help="pace at 1x (the default)")
+    pace.add_argument("--fast", action="store_true", help="as fast as the pipeline goes")
+    engine_options(replay)
+
+    live = sub.add_parser("live", help="caption live audio")
+    src = live.add_mutually_exclusive_group(required=True)
+    src.add_argument("--mic", action="store_true", help="the local microphone")
+    src.add_argument("--ws", action="store_true", help="PCM from a WebSocket client")
+    live.add_argument("--device", help="microphone device name or index")
+    live.add_argument("--host", default="127.0.0.1")
+    live.add_argument("--port", type=int, default=8765)
+    engine_options(live)
+
+    export = sub.add_parser("export", help="export a session")
+    export.add_argument("session", metavar="SESSION", help="session database file")
+    export.add_argument("--id", type=int, help="session id in the file (default: the latest)")
+    export.add_argument("--format", choices=("md", "json", "srt", "vtt"), default="md")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+
+    sessions = sub.add_parser("sessions", help="list the sessions in a database")
+    sessions.add_argument("session", metavar="DB", nargs="?", default=DEFAULT_DB)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``roomtone`` console command."""
+    args = _parser().parse_args(argv)
+    _quiet_library_logs()
+    try:
+        if args.command == "replay":
+            return _run_capture(args, source=f"file:{args.file}")
+        if args.command == "live":
+            return _run_capture(args, source="mic" if args.mic else f"ws:{args.host}:{args.port}")
+        if args.command == "export":
+            return _export(args)
+        if args.command == "sessions":
+            return _sessions(args)
+    except CliError as exc:
+        print(f"roomtone: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("roomtone: interrupted; everything captioned so far is saved", file=sys.stderr)
+        return 130
+    return 1
+
+
+def _quiet_library_logs() -> None:
+    """pipecat logs at DEBUG through loguru; people want warnings only."""
+    from loguru import logger
+
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
+
+
+def _open_store(path: str | Path, *, must_exist: bool) -> Any:
+    from .assistant.store import SessionStore
+
+    if must_exist and not Path(path).is_file():
+        raise CliError(f"{path}: no such session database")
+    try:
+        return SessionStore(path)
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _run_capture(args: argparse.Namespace, source: str) -> int:
+    from .assistant.session import SessionRecorder
+    from .plugins.model_files import ModelNotFoundError
+    from .plugins.whisper_captioner import WhisperCaptioner
+    from .streaming.captioning import StreamingCaptioner
+    from .streaming.sources import AudioDecodeError, decode_chunks
+
+    if args.command == "replay":
+        # Refuse a file that cannot start decoding before any session is created.
+        try:
+            next(iter(decode_chunks(args.file)))
+        except AudioDecodeError as exc:
+            raise CliError(str(exc)) from exc
+        except StopIteration:
+            pass
+    try:
+        recognizer = WhisperCaptioner(args.model)
+    except ModelNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    captioner = StreamingCaptioner(recognizer)
+    store = _open_store(args.session, must_exist=False)
+    title = args.title or (args.file.stem if args.command == "replay" else source)
+    session_id = store.create_session(title, source, {"model": str(recognizer.model_dir)})
+    recorder = SessionRecorder(store, session_id, args.events)
+    printer = _CaptionPrinter(enabled=not args.quiet)
+    realtime = not getattr(args, "fast", False)
+    print(f"roomtone: session {session_id} in {args.session} ({source})", file=sys.stderr)
+    try:
+        stats = asyncio.run(_capture(args, captioner, [recorder, printer], realtime))
+    finally:
+        recorder.close()
+        store.close()
+    finals = recorder.counts.get("caption:final", 0)
+    rtf = stats.cpu_seconds / stats.audio_seconds if stats.audio_seconds else 0.0
+    print(
+        f"roomtone: {format_clock(stats.audio_seconds)} of audio in {stats.wall_seconds:.1f} s "
+        f"({'real time' if realtime else 'fast'}); {finals} final captions, "
+        f"{recorder.final_words} words; CPU/audio {rtf:.2f}; session {session_id} saved "
+        f"in {args.session}" + (f"; events in {args.events}" if args.events else ""),
+        file=sys.stderr,
+    )
+    if stats.error:
+        print(f"roomtone: the audio input stopped early: {stats.error}", file=sys.stderr)
+        return 3
+    return 0
+
+
+async def _capture(args: argparse.Namespace, captioner: Any, listeners: list[Any],
+                   realtime: bool) -> Any:
+    from .streaming.pipeline import run_pipeline
+    from .streaming.sources import file_frames, microphone_frames
+    from .streaming.ws_source import WebSocketAudioSource
+
+    frames: AsyncIterator[Any]
+    if args.command == "replay":
+        frames = file_frames(args.file, realtime=realtime)
+    elif args.mic:
+        device = int(args.device) if args.device and args.device.isdigit() else args.device
+        frames = microphone_frames(device=device)
+    else:
+        source = WebSocketAudioSource(args.host, args.port)
+        print(f"roomtone: send PCM to ws://{args.host}:{args.port}/", file=sys.stderr)
+        frames = source.frames()
+    return await run_pipeline(frames, captioner, listeners, realtime=realtime)
+
+
+class _CaptionPrinter:
+    """Final captions on the terminal as they come, with their time."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._last_print = time.monotonic()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        if event["type"] == "caption" and event["final"] and event["text"]:
+            print(f"[{format_clock(event['start'])}] {event['text']}", flush=True)
+        elif event["type"] == "notice":
+            print(f"[{format_clock(event['at'])}] ({event['level']}) {event['message']}",
+                  flush=True)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .assistant.export import render, write
+    from .assistant.store import SessionNotFoundError
+
+    store = _open_store(args.session, must_exist=True)
+    try:
+        session_id = store.check_session(args.id) if args.id else store.latest_session()
+        if args.output:
+            write(store, session_id, args.format, args.output)
+            print(f"roomtone: wrote {args.output}", file=sys.stderr)
+        else:
+            sys.stdout.write(render(store, session_id, args.format))
+    except SessionNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    except OSError as exc:
+        raise CliError(f"cannot write {args.output}: {exc}") from exc
+    finally:
+        store.close()
+    return 0
+
+
+def _sessions(args: argparse.Namespace) -> int:
+    store = _open_store(args.session, must_exist=True)
+    try:
+        rows = store.sessions()
+    finally:
+        store.close()
+    if not rows:
+        print("no sessions")
+    for s in rows:
+        print(f"{s.id:4d}  {format_clock(s.last_time):>8}  {s.captions:5d} captions  "
+              f"{s.title}  ({s.source})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

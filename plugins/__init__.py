@@ -1,0 +1,1 @@
+"""Model backends and exporters behind small interfaces, discovered through entry points."""

@@ -1,0 +1,50 @@
+"""The small interfaces every model backend implements, and their discovery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..streaming.records import Word
+
+
+@dataclass(frozen=True)
+class RecognizerCapabilities:
+    """What a speech recogniser can do, so adapters know what to add around it."""
+
+    streaming: bool
+    partials: bool
+    word_timestamps: bool
+    languages: tuple[str, ...]
+
+
+@runtime_checkable
+class WindowRecognizer(Protocol):
+    """Recognises one window of audio; the streaming adapter turns it into live captions."""
+
+    capabilities: RecognizerCapabilities
+    name: str
+
+    def transcribe(self, audio: np.ndarray, offset: float, prompt: str = "") -> list[Word]:
+        """Words in ``audio`` (16 kHz float32 mono), timed on the session clock.
+
+        ``offset`` is the session time of the first sample; ``prompt`` is the text
+        that came just before, for continuity.
+        """
+        ...
+
+
+class PluginError(RuntimeError):
+    """A plugin could not be found or loaded; the message says how to fix it."""
+
+
+def load_plugin(group: str, name: str) -> Any:
+    """The class registered under ``name`` in the entry-point group ``group``."""
+    found = {ep.name: ep for ep in entry_points(group=group)}
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise PluginError(f"no {group} plugin named {name!r} (installed: {known})")
+    return found[name].load()

@@ -1,0 +1,178 @@
+"""Exporters: a session's captions and events as SRT, WebVTT, JSON or Markdown."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ..streaming.clock import format_clock
+from ..streaming.records import Caption, Word
+
+LINE_CHARS = 32  # DCMP caption line length
+MAX_LINES = 2  # BBC: at most two lines on screen
+MAX_CUE_S = 7.0
+GAP_S = 1.0
+
+
+@dataclass(frozen=True)
+class SessionExport:
+    """Everything an exporter may use from one session."""
+
+    meta: dict[str, Any]
+    captions: list[Caption]
+    events: list[dict[str, Any]]
+
+
+class Exporter(Protocol):
+    """Turns a session into one document."""
+
+    suffix: str
+
+    def render(self, session: SessionExport) -> str:
+        """The document text."""
+        ...
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A subtitle cue: at most two short lines of one speaker's words."""
+
+    start: float
+    end: float
+    lines: list[str]
+    speaker: str | None
+
+
+def cues(captions: Iterable[Caption]) -> list[Cue]:
+    """Regroup final captions into readable cues (32-character lines, two lines, 7 s)."""
+    out: list[Cue] = []
+    words: list[Word] = []
+    speaker: str | None = None
+
+    def close() -> None:
+        if words:
+            text = " ".join(w.text for w in words)
+            lines = textwrap.wrap(text, LINE_CHARS) or [text]
+            out.append(Cue(words[0].start, max(words[-1].end, words[0].start + 0.5), lines, speaker))
+            words.clear()
+
+    for caption in captions:
+        for word in caption.words:
+            candidate = " ".join([*(w.text for w in words), word.text])
+            if words and (
+                caption.speaker != speaker
+                or word.start - words[-1].end > GAP_S
+                or word.end - words[0].start > MAX_CUE_S
+                or len(textwrap.wrap(candidate, LINE_CHARS)) > MAX_LINES
+            ):
+                close()
+            if not words:
+                speaker = caption.speaker
+            words.append(word)
+            if word.text.endswith((".", "?", "!")) and word.end - words[0].start > 1.0:
+                close()
+    close()
+    # Cues must not overlap on screen.
+    for i in range(len(out) - 1):
+        if out[i].end > out[i + 1].start:
+            out[i] = Cue(out[i].start, out[i + 1].start, out[i].lines, out[i].speaker)
+    return out
+
+
+def _timestamp(seconds: float, sep: str) -> str:
+    ms = max(0, round(seconds * 1000))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def _cue_text(cue: Cue) -> list[str]:
+    lines = list(cue.lines)
+    if cue.speaker:
+        lines[0] = f"{cue.speaker}: {lines[0]}"
+    return lines
+
+
+class SrtExporter:
+    """SubRip subtitles."""
+
+    suffix = ".srt"
+
+    def render(self, session: SessionExport) -> str:
+        """Numbered cues with ``HH:MM:SS,mmm`` times."""
+        blocks = []
+        for n, cue in enumerate(cues(session.captions), 1):
+            times = f"{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}"
+            blocks.append("\n".join([str(n), times, *_cue_text(cue)]))
+        return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+class VttExporter:
+    """WebVTT captions."""
+
+    suffix = ".vtt"
+
+    def render(self, session: SessionExport) -> str:
+        """A WEBVTT header and cues, speakers as voice spans."""
+        blocks = ["WEBVTT"]
+        for cue in cues(session.captions):
+            times = f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}"
+            lines = list(cue.lines)
+            if cue.speaker:
+                lines[0] = f"<v {cue.speaker}>{lines[0]}"
+            blocks.append("\n".join([times, *lines]))
+        return "\n\n".join(blocks) + "\n"
+
+
+class JsonExporter:
+    """Everything: session metadata, final captions with words, and the whole event log."""
+
+    suffix = ".json"
+
+    def render(self, session: SessionExport) -> str:
+        """One JSON document."""
+        doc = {
+            "session": session.meta,
+            "captions": [c.to_event() for c in session.captions],
+            "events": session.events,
+        }
+        return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+
+class MarkdownExporter:
+    """A readable transcript with times and speakers."""
+
+    suffix = ".md"
+
+    def render(self, session: SessionExport) -> str:
+        """Title, when it happened, notices, then the transcript one paragraph per turn."""
+        meta = session.meta
+        created = datetime.fromtimestamp(float(meta.get("created", 0)), UTC)
+        lines = [f"# {meta.get('title', 'Meeting')}", "",
+                 f"Recorded {created:%Y-%m-%d %H:%M} UTC from {meta.get('source', '?')}.", ""]
+        notices = [e for e in session.events if e.get("type") == "notice"]
+        for notice in notices:
+            lines.append(f"> **{notice['level']}** at [{format_clock(notice['at'])}]: "
+                         f"{notice['message']}")
+        if notices:
+            lines.append("")
+        lines += ["## Transcript", ""]
+        speaker: object = object()
+        paragraph: list[str] = []
+        start = 0.0
+        for caption in session.captions:
+            if caption.speaker != speaker or (paragraph and caption.start - start > 30):
+                if paragraph:
+                    lines += [" ".join(paragraph), ""]
+                speaker, start, paragraph = caption.speaker, caption.start, []
+                who = f" **{caption.speaker}**" if caption.speaker else ""
+                paragraph.append(f"[{format_clock(caption.start)}]{who}")
+            paragraph.append(caption.text)
+        if paragraph:
+            lines += [" ".join(paragraph), ""]
+        return "\n".join(lines)

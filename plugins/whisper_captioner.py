@@ -1,0 +1,164 @@
+"""Whisper (faster-whisper / CTranslate2) as a window recogniser with word timestamps.
+
+Whisper is trained on 30 s windows, and faster-whisper pads every call to 30 s, so a
+live update would cost a whole 30 s encoder pass. CTranslate2 accepts shorter
+feature sequences, so here each window is encoded at its own length: the cost of
+an update follows the window (bounded by the streaming adapter), not the meeting.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import ctranslate2
+import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
+from faster_whisper.transcribe import merge_punctuations
+
+from ..streaming.committer import word_key
+from ..streaming.records import Word
+from .base import RecognizerCapabilities
+from .model_files import whisper_model_dir
+
+_PREPEND_PUNCTUATION = "\"'“¿([{-"
+_APPEND_PUNCTUATION = "\"'.。,，!！?？:：”)]}、"
+
+# A window with no speech in it: Whisper's no-speech probability is high and the
+# text it makes up anyway is unlikely.
+_NO_SPEECH_PROB = 0.6
+_NO_SPEECH_LOGPROB = -1.0
+
+# Whisper tokens per second of speech are about 3 to 4; more means a repetition loop.
+_MAX_TOKENS_PER_SECOND = 6
+_PROMPT_TOKENS = 64
+
+
+class WhisperCaptioner:
+    """A faster-whisper model recognising one audio window at a time."""
+
+    name = "whisper"
+
+    def __init__(
+        self,
+        model: str = "tiny.en",
+        *,
+        compute_type: str = "int8",
+        cpu_threads: int = 0,
+        beam_size: int = 1,
+    ) -> None:
+        model_dir: Path = whisper_model_dir(model)
+        threads = cpu_threads or min(4, os.cpu_count() or 1)
+        self.model_dir = model_dir
+        self._whisper = WhisperModel(
+            str(model_dir),
+            device="cpu",
+            compute_type=compute_type,
+            cpu_threads=threads,
+            local_files_only=True,
+        )
+        multilingual = self._whisper.model.is_multilingual
+        self._tokenizer = Tokenizer(
+            self._whisper.hf_tokenizer,
+            multilingual,
+            task="transcribe",
+            language="en" if multilingual else None,
+        )
+        self._beam_size = beam_size
+        self._tail_pad = np.zeros(16_000, dtype=np.float32)
+        self.capabilities = RecognizerCapabilities(
+            streaming=False,
+            partials=False,
+            word_timestamps=True,
+            languages=("en",) if not multilingual else ("en", "multilingual"),
+        )
+
+    def transcribe(self, audio: np.ndarray, offset: float, prefix: str = "") -> list[Word]:
+        """Words in ``audio`` after ``prefix``, timed on the session clock.
+
+        ``offset`` is the session time of sample 0. ``prefix`` is text already
+        committed for the start of this window: it is forced, not re-decoded, so an
+        update only pays for the new words.
+        """
+        if audio.size < 1600:  # under 0.1 s: nothing Whisper can read
+            return []
+        # A little trailing silence tells Whisper the audio ends here; without it a
+        # window cut mid-sentence sends the decoder into repetition loops.
+        padded = np.concatenate([audio.astype(np.float32, copy=False), self._tail_pad])
+        features = self._whisper.feature_extractor(padded)
+        num_frames = features.shape[-1]
+        encoder_output = self._whisper.model.encode(
+            ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])),
+            to_cpu=False,
+        )
+        forced = self._tokenizer.encode(" " + prefix.strip()) if prefix.strip() else []
+        prompt = self._whisper.get_prompt(self._tokenizer, [], without_timestamps=True) + forced
+        seconds = audio.size / 16_000
+        result = self._whisper.model.generate(
+            encoder_output,
+            [prompt],
+            beam_size=self._beam_size,
+            # CTranslate2 counts this limit in a way that allows about half as many
+            # new tokens; Whisper says 3-4 tokens a second.
+            max_length=2 * (len(prompt) + 8 + int(_MAX_TOKENS_PER_SECOND * seconds)),
+            suppress_blank=True,
+            suppress_tokens=[-1],
+            return_scores=True,
+            return_no_speech_prob=True,
+        )[0]
+        tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
+        if forced and tokens[: len(forced)] == forced:
+            tokens = tokens[len(forced) :]
+        if not tokens:
+            return []
+        avg_logprob = result.scores[0] / (len(tokens) + 1)
+        if result.no_speech_prob > _NO_SPEECH_PROB and avg_logprob < _NO_SPEECH_LOGPROB:
+            return []
+        alignment = self._whisper.find_alignment(
+            self._tokenizer, [forced + tokens], encoder_output, num_frames
+        )[0]
+        merge_punctuations(alignment, _PREPEND_PUNCTUATION, _APPEND_PUNCTUATION)
+        new_words = [a for a in alignment if a["word"].strip()][self._count_words(prefix) :]
+        words = []
+        for item in new_words:
+            start = offset + float(item["start"])
+            if start >= offset + seconds - 0.02:
+                break  # aligned into the silence pad: made up, not heard
+            end = min(max(start, offset + float(item["end"])), offset + seconds)
+            words.append(Word(item["word"].strip(), start, end, float(item["probability"])))
+        return cut_loops(words, prefix)
+
+    def _count_words(self, prefix: str) -> int:
+        """How many aligned words the forced prefix accounts for."""
+        if not prefix.strip():
+            return 0
+        tokens = self._tokenizer.encode(" " + prefix.strip())
+        words, _ = self._tokenizer.split_to_word_tokens(tokens + [self._tokenizer.eot])
+        pieces = [{"word": w, "tokens": [], "start": 0.0, "end": 0.0, "probability": 1.0}
+                  for w in words[:-1]]
+        merge_punctuations(pieces, _PREPEND_PUNCTUATION, _APPEND_PUNCTUATION)
+        return sum(1 for p in pieces if p["word"].strip())
+
+
+def cut_loops(words: list[Word], prefix: str, span: int = 4) -> list[Word]:
+    """Cut a decoder loop: stop where the hypothesis starts repeating itself or the prefix.
+
+    Whisper sometimes re-emits a phrase it already produced (the forced prefix or its
+    own output) instead of ending. A run of ``span`` words seen before in the same
+    window is taken as that loop, as is a short phrase said three times running.
+    """
+    seen = [word_key(t) for t in prefix.split()]
+    keys = [word_key(w.text) for w in words]
+    grams = {tuple(seen[i : i + span]) for i in range(len(seen) - span + 1)}
+    for i in range(len(keys)):
+        if i + span <= len(keys) and tuple(keys[i : i + span]) in grams:
+            return words[:i]
+        for n in range(1, span):
+            if i + 3 * n <= len(keys) and (
+                keys[i : i + n] == keys[i + n : i + 2 * n] == keys[i + 2 * n : i + 3 * n]
+            ):
+                return words[: i + n]
+        if i + span <= len(keys):
+            grams.add(tuple(keys[i : i + span]))
+    return words

@@ -1,0 +1,1 @@
+"""Sources, the session clock, VAD, rolling windows, caption engines and the pipeline."""

@@ -1,0 +1,151 @@
+"""Turn a window recogniser plus VAD into a live caption stream.
+
+The adapter re-recognises the uncommitted audio every ``step_s`` of speech, shows
+the result as a partial caption at once, and commits words two hypotheses agree on
+(:class:`CaptionCommitter`). When the VAD says an utterance ended, one last pass
+makes everything final. Decisions depend only on the session clock, never on wall
+time, so a file replayed fast gives the same captions as one replayed live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..plugins.base import RecognizerCapabilities, WindowRecognizer
+from .clock import SAMPLE_RATE
+from .committer import CaptionCommitter
+from .records import Caption, Word
+from .windows import RollingWindow
+
+
+@dataclass(frozen=True)
+class StreamingSettings:
+    """How often to update and how much audio one update may look at."""
+
+    step_s: float = 0.6
+    preroll_s: float = 0.4
+    holdback_s: float = 0.2
+    trim_after_s: float = 8.0
+    keep_s: float = 3.0
+    max_window_s: float = 16.0
+
+
+class StreamingCaptioner:
+    """Live captions from a window recogniser: push audio and VAD edges, get captions."""
+
+    def __init__(
+        self, recognizer: WindowRecognizer, settings: StreamingSettings | None = None
+    ) -> None:
+        self.recognizer = recognizer
+        self.settings = settings or StreamingSettings()
+        base = recognizer.capabilities
+        self.capabilities = RecognizerCapabilities(
+            streaming=True, partials=True, word_timestamps=base.word_timestamps,
+            languages=base.languages,
+        )
+        self._window = RollingWindow(capacity_s=self.settings.max_window_s + 4.0)
+        self._committer = CaptionCommitter()
+        self._in_window: list[Word] = []  # committed words inside the window
+        self._in_speech = False
+        self._last_update = 0
+        self._next_id = 1
+        self._open_id: str | None = None
+        self._shown: tuple[Word, ...] = ()
+        self.updates = 0
+
+    @property
+    def clock_sample(self) -> int:
+        """Session sample index one past the newest audio pushed."""
+        return self._window.end_sample
+
+    def start_at(self, sample: int) -> None:
+        """Begin at a session time other than zero (a resumed session)."""
+        self._window.skip_to(sample)
+        self._last_update = sample
+
+    def push_audio(self, samples: np.ndarray) -> list[Caption]:
+        """Add audio (float32 16 kHz mono); returns caption updates it caused."""
+        self._window.append(samples)
+        if not self._in_speech:
+            self._trim_to_preroll()
+            return []
+        if self._window.end_sample - self._last_update < int(self.settings.step_s * SAMPLE_RATE):
+            return []
+        return self._update()
+
+    def speech_started(self) -> None:
+        """The VAD heard speech begin (the pre-roll keeps its first syllable)."""
+        self._in_speech = True
+        self._last_update = self._window.end_sample
+
+    def speech_stopped(self) -> list[Caption]:
+        """The VAD heard the utterance end: make all of it final."""
+        if not self._in_speech:
+            return []
+        self._in_speech = False
+        window = self._window.window()
+        words = self.recognizer.transcribe(window.audio, window.start, self._prefix())
+        self.updates += 1
+        out = self._emit(self._committer.flush(words), [])
+        self._in_window = []
+        self._trim_to_preroll()
+        return out
+
+    def finish(self) -> list[Caption]:
+        """The audio ended: finalise whatever is still open."""
+        return self.speech_stopped()
+
+    def _update(self) -> list[Caption]:
+        self._last_update = self._window.end_sample
+        window = self._window.window()
+        words = self.recognizer.transcribe(window.audio, window.start, self._prefix())
+        self.updates += 1
+        agreed = self._committer.insert(words, horizon=window.end - self.settings.holdback_s)
+        if window.duration > self.settings.max_window_s:
+            # No agreement for a long time: commit what is well behind the newest audio.
+            agreed += self._committer.commit_until(window.end - 2.0)
+        self._in_window += agreed
+        out = self._emit(agreed, self._committer.tentative)
+        if window.duration > self.settings.trim_after_s:
+            self._trim_committed(window.end - self.settings.keep_s)
+        return out
+
+    def _trim_committed(self, target: float) -> None:
+        """Drop committed audio from the window, cutting at a committed word's end."""
+        done = [w for w in self._in_window if w.end <= target] or self._in_window
+        if not done:
+            return
+        cut = done[-1].end
+        self._window.trim_to(round(cut * SAMPLE_RATE))
+        self._in_window = [w for w in self._in_window if w.end > cut]
+
+    def _trim_to_preroll(self) -> None:
+        preroll = self._window.end_sample - int(self.settings.preroll_s * SAMPLE_RATE)
+        self._window.trim_to(max(preroll, round(self._committer.committed_end * SAMPLE_RATE)))
+
+    def _prefix(self) -> str:
+        return " ".join(w.text for w in self._in_window)
+
+    def _emit(self, final: list[Word], pending: list[Word]) -> list[Caption]:
+        out: list[Caption] = []
+        if final or (self._open_id and not pending):
+            out.append(Caption(self._take_id(), True, tuple(final)))
+            self._open_id, self._shown = None, ()
+        if pending and tuple(pending) != self._shown:
+            self._shown = tuple(pending)
+            out.append(Caption(self._take_id(), False, self._shown))
+        return out
+
+    def _take_id(self) -> str:
+        if self._open_id is None:
+            self._open_id = f"c{self._next_id}"
+            self._next_id += 1
+        return self._open_id
+
+
+def final_text(captions: Iterable[Caption]) -> str:
+    """The text of the final captions in order (what a reader is left with)."""
+    return " ".join(c.text for c in captions if c.final and c.words)

@@ -1,0 +1,253 @@
+"""The live pipeline on pipecat: source frames -> Silero VAD -> caption engine -> events.
+
+Audio enters as :class:`SessionAudioFrame` (pipecat's input audio frame plus its
+sample index on the session clock). pipecat's ``VADProcessor`` marks speech; the
+:class:`CaptionEngineProcessor` drives a :class:`StreamingCaptioner` off the event
+loop; the :class:`EventSink` hands every event to the session's listeners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from loguru import logger
+from pipecat.audio.vad.silero import SileroVADAnalyzer
+from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.frames.frames import (
+    DataFrame,
+    EndFrame,
+    Frame,
+    InputAudioRawFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.audio.vad_processor import VADProcessor
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.workers.runner import WorkerRunner
+
+from .captioning import StreamingCaptioner
+from .clock import SAMPLE_RATE, to_seconds
+from .records import Caption, Notice
+from .sources import AudioDecodeError, PcmFrame
+
+EventListener = Callable[[dict[str, Any]], Awaitable[None] | None]
+
+# How much audio may be queued ahead of the caption engine (backpressure for --fast).
+_IN_FLIGHT_FRAMES = 50
+
+
+@dataclass
+class SessionAudioFrame(InputAudioRawFrame):
+    """Input audio with its first sample's index on the session clock."""
+
+    start_sample: int = 0
+
+
+@dataclass
+class CaptionFrame(DataFrame):
+    """A caption update leaving the caption engine."""
+
+    caption: Caption | None = None
+
+
+class EmissionClock:
+    """When events leave the pipeline, on the session clock.
+
+    Live: wall-clock seconds since the first sample was fed. Fast replay: the audio
+    time the engine had reached, which is what a live run would show with no
+    compute delay.
+    """
+
+    def __init__(self, realtime: bool) -> None:
+        self.realtime = realtime
+        self._t0: float | None = None
+        self._origin = 0.0
+
+    def first_sample_fed(self, at_sample: int) -> None:
+        """Start counting (once) when the first frame enters the pipeline."""
+        if self._t0 is None:
+            self._t0 = time.monotonic()
+            self._origin = to_seconds(at_sample)
+
+    def now(self, audio_sample: int) -> float:
+        """Emission time for an event produced when the engine reached ``audio_sample``."""
+        if self.realtime and self._t0 is not None:
+            return self._origin + time.monotonic() - self._t0
+        return to_seconds(audio_sample)
+
+
+def silero_vad(stop_secs: float = 0.4) -> VADProcessor:
+    """pipecat's Silero VAD, tuned for captions (quick ends, no level gate, no wall clock)."""
+    params = VADParams(confidence=0.7, start_secs=0.2, stop_secs=stop_secs, min_volume=0.0)
+    return VADProcessor(
+        vad_analyzer=SileroVADAnalyzer(sample_rate=SAMPLE_RATE, params=params),
+        audio_idle_timeout=0,  # the wall-clock idle check would make replays differ
+    )
+
+
+class CaptionEngineProcessor(FrameProcessor):
+    """Feeds audio and VAD edges to a streaming captioner; pushes caption frames."""
+
+    def __init__(
+        self,
+        captioner: StreamingCaptioner,
+        clock: EmissionClock,
+        credit: asyncio.Semaphore,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._captioner = captioner
+        self._clock = clock
+        self._credit = credit
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        """Handle audio, VAD edges and the end of input."""
+        await super().process_frame(frame, direction)
+        if isinstance(frame, SessionAudioFrame):
+            try:
+                await self._on_audio(frame)
+            finally:
+                self._credit.release()
+            return
+        if isinstance(frame, VADUserStartedSpeakingFrame):
+            self._captioner.speech_started()
+        elif isinstance(frame, VADUserStoppedSpeakingFrame):
+            await self._push_captions(await asyncio.to_thread(self._captioner.speech_stopped))
+        elif isinstance(frame, EndFrame):
+            await self._push_captions(await asyncio.to_thread(self._captioner.finish))
+        await self.push_frame(frame, direction)
+
+    async def _on_audio(self, frame: SessionAudioFrame) -> None:
+        if frame.start_sample > self._captioner.clock_sample:
+            # A gap in the input (a sender reconnected later): close what was open.
+            await self._push_captions(await asyncio.to_thread(self._captioner.finish))
+            self._captioner.start_at(frame.start_sample)
+        samples = np.frombuffer(frame.audio, dtype=np.int16).astype(np.float32) / 32768.0
+        captions = await asyncio.to_thread(self._captioner.push_audio, samples)
+        await self._push_captions(captions)
+
+    async def _push_captions(self, captions: list[Caption]) -> None:
+        emitted = self._clock.now(self._captioner.clock_sample)
+        for caption in captions:
+            stamped = Caption(caption.id, caption.final, caption.words, caption.speaker, emitted)
+            await self.push_frame(CaptionFrame(caption=stamped))
+
+
+class EventSink(FrameProcessor):
+    """The end of the pipeline: every caption becomes an event for the listeners."""
+
+    def __init__(self, listeners: list[EventListener], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._listeners = listeners
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        """Publish caption frames; pass everything on."""
+        await super().process_frame(frame, direction)
+        if isinstance(frame, CaptionFrame) and frame.caption is not None:
+            await publish(self._listeners, frame.caption.to_event())
+        await self.push_frame(frame, direction)
+
+
+async def publish(listeners: list[EventListener], event: dict[str, Any]) -> None:
+    """Hand one event to every listener, in order."""
+    for listener in listeners:
+        result = listener(event)
+        if asyncio.iscoroutine(result):
+            await result
+
+
+@dataclass
+class RunStats:
+    """What one run of the pipeline did."""
+
+    audio_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    updates: int = 0
+    error: str | None = None
+    notices: list[Notice] = field(default_factory=list)
+
+
+async def run_pipeline(
+    frames: AsyncIterator[PcmFrame],
+    captioner: StreamingCaptioner,
+    listeners: list[EventListener],
+    *,
+    realtime: bool,
+    vad_stop_secs: float = 0.4,
+) -> RunStats:
+    """Run frames through VAD and captioning until the source ends.
+
+    A source that fails part-way (a damaged file) ends the run cleanly: everything
+    heard before the damage is captioned and published, then a notice says why the
+    audio stopped, and :attr:`RunStats.error` carries the message.
+    """
+    clock = EmissionClock(realtime)
+    credit = asyncio.Semaphore(_IN_FLIGHT_FRAMES)
+    pipeline = Pipeline(
+        [
+            silero_vad(vad_stop_secs),
+            CaptionEngineProcessor(captioner, clock, credit),
+            EventSink(listeners),
+        ]
+    )
+    worker = PipelineWorker(
+        pipeline,
+        params=PipelineParams(audio_in_sample_rate=SAMPLE_RATE),
+        idle_timeout_secs=None,  # a listen-only pipeline is never "idle"; meetings run for hours
+        cancel_on_idle_timeout=False,
+        enable_rtvi=False,
+        enable_turn_tracking=False,
+        check_dangling_tasks=False,
+    )
+    runner = WorkerRunner(handle_sigint=False, check_dangling_tasks=False)
+    await runner.add_workers(worker)
+    stats = RunStats()
+    wall0, cpu0 = time.monotonic(), time.process_time()
+    end_sample = captioner.clock_sample
+
+    async def feed() -> None:
+        nonlocal end_sample
+        try:
+            async for frame in frames:
+                await credit.acquire()
+                clock.first_sample_fed(frame.start_sample)
+                end_sample = frame.start_sample + frame.pcm.size
+                await worker.queue_frame(
+                    SessionAudioFrame(
+                        audio=frame.pcm.tobytes(),
+                        sample_rate=SAMPLE_RATE,
+                        num_channels=1,
+                        start_sample=frame.start_sample,
+                    )
+                )
+        except AudioDecodeError as exc:
+            stats.error = str(exc)
+            logger.warning(f"audio input stopped: {exc}")
+        finally:
+            await worker.queue_frame(EndFrame())
+
+    feeder = asyncio.create_task(feed())
+    try:
+        await runner.run()
+    finally:
+        if not feeder.done():
+            feeder.cancel()
+        await asyncio.gather(feeder, return_exceptions=True)
+    stats.audio_seconds = to_seconds(end_sample)
+    stats.wall_seconds = time.monotonic() - wall0
+    stats.cpu_seconds = time.process_time() - cpu0
+    stats.updates = captioner.updates
+    if stats.error:
+        notice = Notice("error", stats.error, at=stats.audio_seconds,
+                        emitted=clock.now(end_sample))
+        stats.notices.append(notice)
+        await publish(listeners, notice.to_event())
+    return stats

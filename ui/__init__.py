@@ -1,0 +1,1 @@
+"""User interfaces fed by the session's event stream."""
