@@ -29,13 +29,21 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def engine_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--model", default="tiny.en",
-                       help="Whisper model: tiny.en (bundled), base, or a CTranslate2 model dir")
-        p.add_argument("--session", default=DEFAULT_DB, metavar="DB",
-                       help=f"session database to append to (default: {DEFAULT_DB})")
+        p.add_argument(
+            "--model",
+            default="tiny.en",
+            help="Whisper model: tiny.en (bundled), base, or a CTranslate2 model dir",
+        )
+        p.add_argument(
+            "--session",
+            default=DEFAULT_DB,
+            metavar="DB",
+            help=f"session database to append to (default: {DEFAULT_DB})",
+        )
         p.add_argument("--title", help="session title (default: from the source)")
-        p.add_argument("--events", metavar="OUT.jsonl", type=Path,
-                       help="also write every event as JSON Lines")
+        p.add_argument(
+            "--events", metavar="OUT.jsonl", type=Path, help="also write every event as JSON Lines"
+        )
         p.add_argument("--quiet", action="store_true", help="no captions on the terminal")
 
     replay = sub.add_parser("replay", help="replay an audio file through the live pipeline")
@@ -88,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _quiet_library_logs() -> None:
-    """pipecat logs at DEBUG through loguru; people want warnings only."""
+    """Pipecat logs at DEBUG through loguru; people want warnings only."""
     from loguru import logger
 
     logger.remove()
@@ -111,13 +119,13 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     from .plugins.model_files import ModelNotFoundError
     from .plugins.whisper_captioner import WhisperCaptioner
     from .streaming.captioning import StreamingCaptioner
-    from .streaming.sources import AudioDecodeError, decode_chunks
+    from .streaming.sources import AudioInputError, decode_chunks
 
     if args.command == "replay":
         # Refuse a file that cannot start decoding before any session is created.
         try:
             next(iter(decode_chunks(args.file)))
-        except AudioDecodeError as exc:
+        except AudioInputError as exc:
             raise CliError(str(exc)) from exc
         except StopIteration:
             pass
@@ -153,10 +161,13 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     return 0
 
 
-async def _capture(args: argparse.Namespace, captioner: Any, listeners: list[Any],
-                   realtime: bool) -> Any:
+async def _capture(
+    args: argparse.Namespace, captioner: Any, listeners: list[Any], realtime: bool
+) -> Any:
+    import signal
+
     from .streaming.pipeline import run_pipeline
-    from .streaming.sources import file_frames, microphone_frames
+    from .streaming.sources import file_frames, microphone_frames, until_stopped
     from .streaming.ws_source import WebSocketAudioSource
 
     frames: AsyncIterator[Any]
@@ -169,24 +180,51 @@ async def _capture(args: argparse.Namespace, captioner: Any, listeners: list[Any
         source = WebSocketAudioSource(args.host, args.port)
         print(f"roomtone: send PCM to ws://{args.host}:{args.port}/", file=sys.stderr)
         frames = source.frames()
-    return await run_pipeline(frames, captioner, listeners, realtime=realtime)
+    # Ctrl+C or SIGTERM ends the input; what was heard is still finalised and saved.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        return await run_pipeline(
+            until_stopped(frames, stop), captioner, listeners, realtime=realtime
+        )
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 class _CaptionPrinter:
-    """Final captions on the terminal as they come, with their time."""
+    """Final captions on the terminal as they come; with --quiet, a progress line instead."""
+
+    PROGRESS_EVERY_S = 60.0
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._last_print = time.monotonic()
+        self._next_progress = self.PROGRESS_EVERY_S
+        self._finals = 0
+        self._started = time.monotonic()
 
     def __call__(self, event: dict[str, Any]) -> None:
+        if event["type"] == "caption" and event["final"]:
+            self._finals += 1
         if not self.enabled:
+            at = event.get("end", event.get("at", 0.0)) or 0.0
+            if at >= self._next_progress:
+                self._next_progress = (at // self.PROGRESS_EVERY_S + 1) * self.PROGRESS_EVERY_S
+                print(
+                    f"roomtone: [{format_clock(at)}] {self._finals} final captions, "
+                    f"{time.monotonic() - self._started:.0f} s elapsed",
+                    file=sys.stderr,
+                    flush=True,
+                )
             return
         if event["type"] == "caption" and event["final"] and event["text"]:
             print(f"[{format_clock(event['start'])}] {event['text']}", flush=True)
         elif event["type"] == "notice":
-            print(f"[{format_clock(event['at'])}] ({event['level']}) {event['message']}",
-                  flush=True)
+            print(
+                f"[{format_clock(event['at'])}] ({event['level']}) {event['message']}", flush=True
+            )
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -219,8 +257,10 @@ def _sessions(args: argparse.Namespace) -> int:
     if not rows:
         print("no sessions")
     for s in rows:
-        print(f"{s.id:4d}  {format_clock(s.last_time):>8}  {s.captions:5d} captions  "
-              f"{s.title}  ({s.source})")
+        print(
+            f"{s.id:4d}  {format_clock(s.last_time):>8}  {s.captions:5d} captions  "
+            f"{s.title}  ({s.source})"
+        )
     return 0
 
 

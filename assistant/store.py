@@ -72,7 +72,9 @@ class SessionStore:
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise sqlite3.DatabaseError(f"{self.path} is not a roomtone session database: {exc}") from exc
+            raise sqlite3.DatabaseError(
+                f"{self.path} is not a roomtone session database: {exc}"
+            ) from exc
 
     def close(self) -> None:
         """Close the database (everything is already committed)."""
@@ -124,7 +126,9 @@ class SessionStore:
         )
         return int(cur.lastrowid or 0)
 
-    def events(self, session_id: int, types: tuple[str, ...] | None = None) -> Iterator[dict[str, Any]]:
+    def events(
+        self, session_id: int, types: tuple[str, ...] | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Every event of a session in the order it was appended."""
         query = "SELECT payload FROM events WHERE session_id = ?"
         args: list[Any] = [session_id]
@@ -160,5 +164,10 @@ class SessionStore:
         ).fetchone()
         if row is None:
             raise SessionNotFoundError(f"{self.path} has no session {session_id}")
-        return {"id": session_id, "title": row[0], "source": row[1], "created": row[2],
-                **json.loads(row[3])}
+        return {
+            "id": session_id,
+            "title": row[0],
+            "source": row[1],
+            "created": row[2],
+            **json.loads(row[3]),
+        }

@@ -20,29 +20,36 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import print_table, write_results  # noqa: E402
+from machine import print_table, write_results
 
-from roomtone.plugins.whisper_captioner import WhisperCaptioner  # noqa: E402
-from roomtone.streaming.caption_metrics import final_text, wer, word_latency  # noqa: E402
-from roomtone.streaming.captioning import StreamingCaptioner  # noqa: E402
-from roomtone.streaming.pipeline import run_pipeline  # noqa: E402
-from roomtone.streaming.sources import decode_file, file_frames  # noqa: E402
+from roomtone.plugins.whisper_captioner import WhisperCaptioner
+from roomtone.streaming.caption_metrics import final_text, wer, word_latency
+from roomtone.streaming.captioning import StreamingCaptioner
+from roomtone.streaming.pipeline import run_pipeline
+from roomtone.streaming.sources import decode_file, file_frames
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 
 
-def offline_wer(recognizer: WhisperCaptioner, audio_path: Path, reference: str) -> tuple[float, float]:
+def offline_wer(
+    recognizer: WhisperCaptioner, audio_path: Path, reference: str
+) -> tuple[float, float]:
     """Batch transcription of the whole file (beam 5, no VAD), as the corpus checks do."""
     t0 = time.process_time()
     segments, _ = recognizer._whisper.transcribe(
-        decode_file(audio_path), beam_size=5, condition_on_previous_text=False, vad_filter=False,
+        decode_file(audio_path),
+        beam_size=5,
+        condition_on_previous_text=False,
+        vad_filter=False,
         language="en",
     )
     text = " ".join(s.text for s in segments)
     return wer(reference, text), time.process_time() - t0
 
 
-def replay(recognizer: WhisperCaptioner, audio_path: Path, realtime: bool) -> tuple[list[dict], object]:
+def replay(
+    recognizer: WhisperCaptioner, audio_path: Path, realtime: bool
+) -> tuple[list[dict], object]:
     """One replay through the whole pipeline; returns the events and run stats."""
     events: list[dict] = []
     stats = asyncio.run(
@@ -62,7 +69,7 @@ def main() -> None:
     parser.add_argument("--eval-dir", type=Path, default=EVAL)
     parser.add_argument("--files", nargs="*", help="meeting ids (default: all in the manifest)")
     parser.add_argument("--no-fast", action="store_true", help="skip the --fast comparison")
-    parser.add_argument("--threads", type=int, default=0, help="CTranslate2 threads (0: auto)")
+    parser.add_argument("--threads", type=int, default=1, help="CTranslate2 threads")
     args = parser.parse_args()
 
     from loguru import logger
@@ -77,7 +84,7 @@ def main() -> None:
         truth = json.loads((args.eval_dir / f"{meeting}.json").read_text())
         audio = args.eval_dir / truth["audio"]
         reference = truth["reference_text"]
-        off_wer, off_cpu = offline_wer(recognizer, audio, reference)
+        off_wer, _off_cpu = offline_wer(recognizer, audio, reference)
         events, stats = replay(recognizer, audio, realtime=True)
         live_text = final_text(events)
         live_wer = wer(reference, live_text)
@@ -88,23 +95,67 @@ def main() -> None:
         if not args.no_fast:
             fast_events, _ = replay(recognizer, audio, realtime=False)
             same = final_text(fast_events) == live_text
-        ok = (live_wer <= bar and lat.first_p50 <= 1.0 and lat.first_p95 <= 2.0
-              and lat.final_p95 <= 3.0 and cpu_ratio <= 0.5 and same is not False)
-        results.append({
-            "meeting": meeting, "audio_s": round(stats.audio_seconds, 2),
-            "offline_wer": off_wer, "live_wer": live_wer, "wer_bar": bar,
-            "first_p50_s": lat.first_p50, "first_p95_s": lat.first_p95,
-            "final_p50_s": lat.final_p50, "final_p95_s": lat.final_p95, "words": lat.words,
-            "cpu_over_audio": cpu_ratio, "wall_s": stats.wall_seconds,
-            "updates": stats.updates, "fast_equals_realtime": same, "pass": ok,
-        })
-        rows.append([meeting, off_wer, live_wer, bar, lat.first_p50, lat.first_p95,
-                     lat.final_p95, cpu_ratio, same, "yes" if ok else "NO"])
+        ok = (
+            live_wer <= bar
+            and lat.first_p50 <= 1.0
+            and lat.first_p95 <= 2.0
+            and lat.final_p95 <= 3.0
+            and cpu_ratio <= 0.5
+            and same is not False
+        )
+        results.append(
+            {
+                "meeting": meeting,
+                "audio_s": round(stats.audio_seconds, 2),
+                "offline_wer": off_wer,
+                "live_wer": live_wer,
+                "wer_bar": bar,
+                "first_p50_s": lat.first_p50,
+                "first_p95_s": lat.first_p95,
+                "final_p50_s": lat.final_p50,
+                "final_p95_s": lat.final_p95,
+                "words": lat.words,
+                "cpu_over_audio": cpu_ratio,
+                "wall_s": stats.wall_seconds,
+                "updates": stats.updates,
+                "fast_equals_realtime": same,
+                "pass": ok,
+            }
+        )
+        rows.append(
+            [
+                meeting,
+                off_wer,
+                live_wer,
+                bar,
+                lat.first_p50,
+                lat.first_p95,
+                lat.final_p95,
+                cpu_ratio,
+                same,
+                "yes" if ok else "NO",
+            ]
+        )
         print(f"done {meeting}", file=sys.stderr, flush=True)
-    print(f"\nLive captions, model {args.model}, --realtime replay (targets: WER <= bar, "
-          "first p50 <= 1.0 s, p95 <= 2.0 s, final p95 <= 3.0 s, CPU/audio <= 0.5)\n")
-    print_table(["meeting", "offline WER", "live WER", "WER bar", "first p50", "first p95",
-                 "final p95", "CPU/audio", "fast==rt", "pass"], rows)
+    print(
+        f"\nLive captions, model {args.model}, --realtime replay (targets: WER <= bar, "
+        "first p50 <= 1.0 s, p95 <= 2.0 s, final p95 <= 3.0 s, CPU/audio <= 0.5)\n"
+    )
+    print_table(
+        [
+            "meeting",
+            "offline WER",
+            "live WER",
+            "WER bar",
+            "first p50",
+            "first p95",
+            "final p95",
+            "CPU/audio",
+            "fast==rt",
+            "pass",
+        ],
+        rows,
+    )
     path = write_results("live_captions", {"model": args.model, "meetings": results})
     print(f"\nwrote {path}")
 

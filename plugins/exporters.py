@@ -57,7 +57,9 @@ def cues(captions: Iterable[Caption]) -> list[Cue]:
         if words:
             text = " ".join(w.text for w in words)
             lines = textwrap.wrap(text, LINE_CHARS) or [text]
-            out.append(Cue(words[0].start, max(words[-1].end, words[0].start + 0.5), lines, speaker))
+            out.append(
+                Cue(words[0].start, max(words[-1].end, words[0].start + 0.5), lines, speaker)
+            )
             words.clear()
 
     for caption in captions:
@@ -153,12 +155,17 @@ class MarkdownExporter:
         """Title, when it happened, notices, then the transcript one paragraph per turn."""
         meta = session.meta
         created = datetime.fromtimestamp(float(meta.get("created", 0)), UTC)
-        lines = [f"# {meta.get('title', 'Meeting')}", "",
-                 f"Recorded {created:%Y-%m-%d %H:%M} UTC from {meta.get('source', '?')}.", ""]
+        lines = [
+            f"# {meta.get('title', 'Meeting')}",
+            "",
+            f"Recorded {created:%Y-%m-%d %H:%M} UTC from {meta.get('source', '?')}.",
+            "",
+        ]
         notices = [e for e in session.events if e.get("type") == "notice"]
         for notice in notices:
-            lines.append(f"> **{notice['level']}** at [{format_clock(notice['at'])}]: "
-                         f"{notice['message']}")
+            lines.append(
+                f"> **{notice['level']}** at [{format_clock(notice['at'])}]: {notice['message']}"
+            )
         if notices:
             lines.append("")
         lines += ["## Transcript", ""]

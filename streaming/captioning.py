@@ -26,10 +26,11 @@ class StreamingSettings:
     """How often to update and how much audio one update may look at."""
 
     step_s: float = 0.6
-    preroll_s: float = 0.4
-    holdback_s: float = 0.2
+    preroll_s: float = 0.8
+    holdback_s: float = 1.0
     trim_after_s: float = 8.0
     keep_s: float = 3.0
+    context_s: float = 3.0
     max_window_s: float = 16.0
 
 
@@ -43,7 +44,9 @@ class StreamingCaptioner:
         self.settings = settings or StreamingSettings()
         base = recognizer.capabilities
         self.capabilities = RecognizerCapabilities(
-            streaming=True, partials=True, word_timestamps=base.word_timestamps,
+            streaming=True,
+            partials=True,
+            word_timestamps=base.word_timestamps,
             languages=base.languages,
         )
         self._window = RollingWindow(capacity_s=self.settings.max_window_s + 4.0)
@@ -67,14 +70,18 @@ class StreamingCaptioner:
         self._last_update = sample
 
     def push_audio(self, samples: np.ndarray) -> list[Caption]:
-        """Add audio (float32 16 kHz mono); returns caption updates it caused."""
+        """Add audio (float32 16 kHz mono); returns the caption updates it caused."""
+        return self.update() if self.append(samples) else []
+
+    def append(self, samples: np.ndarray) -> bool:
+        """Add audio without recognising; True when an update is due (call :meth:`update`)."""
         self._window.append(samples)
         if not self._in_speech:
-            self._trim_to_preroll()
-            return []
-        if self._window.end_sample - self._last_update < int(self.settings.step_s * SAMPLE_RATE):
-            return []
-        return self._update()
+            self._trim_idle()
+            return False
+        return self._window.end_sample - self._last_update >= int(
+            self.settings.step_s * SAMPLE_RATE
+        )
 
     def speech_started(self) -> None:
         """The VAD heard speech begin (the pre-roll keeps its first syllable)."""
@@ -89,16 +96,18 @@ class StreamingCaptioner:
         window = self._window.window()
         words = self.recognizer.transcribe(window.audio, window.start, self._prefix())
         self.updates += 1
-        out = self._emit(self._committer.flush(words), [])
-        self._in_window = []
-        self._trim_to_preroll()
+        final = self._committer.flush(words)
+        self._in_window += final
+        out = self._emit(final, [])
+        self._trim_idle()
         return out
 
     def finish(self) -> list[Caption]:
         """The audio ended: finalise whatever is still open."""
         return self.speech_stopped()
 
-    def _update(self) -> list[Caption]:
+    def update(self) -> list[Caption]:
+        """Re-recognise the uncommitted audio: new partials, and words agreed on become final."""
         self._last_update = self._window.end_sample
         window = self._window.window()
         words = self.recognizer.transcribe(window.audio, window.start, self._prefix())
@@ -113,14 +122,23 @@ class StreamingCaptioner:
             self._trim_committed(window.end - self.settings.keep_s)
         return out
 
-    def _trim_committed(self, target: float) -> None:
+    def _trim_committed(self, target: float, *, at_least_one: bool = True) -> None:
         """Drop committed audio from the window, cutting at a committed word's end."""
-        done = [w for w in self._in_window if w.end <= target] or self._in_window
+        done = [w for w in self._in_window if w.end <= target]
+        if not done and at_least_one:
+            done = self._in_window
         if not done:
             return
         cut = done[-1].end
         self._window.trim_to(round(cut * SAMPLE_RATE))
         self._in_window = [w for w in self._in_window if w.end > cut]
+
+    def _trim_idle(self) -> None:
+        """Between utterances keep the last words heard (context) and the pre-roll only."""
+        end = self._window.end_sample / SAMPLE_RATE
+        self._trim_committed(end - self.settings.context_s, at_least_one=False)
+        if not self._in_window:
+            self._trim_to_preroll()
 
     def _trim_to_preroll(self) -> None:
         preroll = self._window.end_sample - int(self.settings.preroll_s * SAMPLE_RATE)

@@ -35,7 +35,7 @@ from pipecat.workers.runner import WorkerRunner
 from .captioning import StreamingCaptioner
 from .clock import SAMPLE_RATE, to_seconds
 from .records import Caption, Notice
-from .sources import AudioDecodeError, PcmFrame
+from .sources import AudioInputError, PcmFrame
 
 EventListener = Callable[[dict[str, Any]], Awaitable[None] | None]
 
@@ -84,7 +84,7 @@ class EmissionClock:
 
 
 def silero_vad(stop_secs: float = 0.4) -> VADProcessor:
-    """pipecat's Silero VAD, tuned for captions (quick ends, no level gate, no wall clock)."""
+    """Pipecat's Silero VAD, tuned for captions (quick ends, no level gate, no wall clock)."""
     params = VADParams(confidence=0.7, start_secs=0.2, stop_secs=stop_secs, min_volume=0.0)
     return VADProcessor(
         vad_analyzer=SileroVADAnalyzer(sample_rate=SAMPLE_RATE, params=params),
@@ -130,8 +130,8 @@ class CaptionEngineProcessor(FrameProcessor):
             await self._push_captions(await asyncio.to_thread(self._captioner.finish))
             self._captioner.start_at(frame.start_sample)
         samples = np.frombuffer(frame.audio, dtype=np.int16).astype(np.float32) / 32768.0
-        captions = await asyncio.to_thread(self._captioner.push_audio, samples)
-        await self._push_captions(captions)
+        if self._captioner.append(samples):  # cheap; only recognition leaves the loop
+            await self._push_captions(await asyncio.to_thread(self._captioner.update))
 
     async def _push_captions(self, captions: list[Caption]) -> None:
         emitted = self._clock.now(self._captioner.clock_sample)
@@ -228,7 +228,7 @@ async def run_pipeline(
                         start_sample=frame.start_sample,
                     )
                 )
-        except AudioDecodeError as exc:
+        except AudioInputError as exc:
             stats.error = str(exc)
             logger.warning(f"audio input stopped: {exc}")
         finally:
@@ -246,8 +246,7 @@ async def run_pipeline(
     stats.cpu_seconds = time.process_time() - cpu0
     stats.updates = captioner.updates
     if stats.error:
-        notice = Notice("error", stats.error, at=stats.audio_seconds,
-                        emitted=clock.now(end_sample))
+        notice = Notice("error", stats.error, at=stats.audio_seconds, emitted=clock.now(end_sample))
         stats.notices.append(notice)
         await publish(listeners, notice.to_event())
     return stats

@@ -18,8 +18,8 @@ import numpy as np
 from .clock import FRAME_SAMPLES, SAMPLE_RATE
 
 
-class AudioDecodeError(ValueError):
-    """The input is not audio roomtone can read; the message says what is wrong."""
+class AudioInputError(ValueError):
+    """The audio input cannot be read (a bad file, no microphone); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class FrameCutter:
 def _resampled_chunks(container: av.container.InputContainer) -> Iterator[np.ndarray]:
     """Decode the first audio stream of an open container to 16 kHz mono int16."""
     if not container.streams.audio:
-        raise AudioDecodeError("the file has no audio stream")
+        raise AudioInputError("the file has no audio stream")
     stream = container.streams.audio[0]
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
     for frame in container.decode(stream):
@@ -70,18 +70,18 @@ def _resampled_chunks(container: av.container.InputContainer) -> Iterator[np.nda
 def decode_chunks(path: str | Path) -> Iterator[np.ndarray]:
     """Stream a file's audio as 16 kHz mono int16 chunks.
 
-    Raises :class:`AudioDecodeError` for a missing, empty, non-audio or corrupt file;
+    Raises :class:`AudioInputError` for a missing, empty, non-audio or corrupt file;
     for a file that breaks part-way, the chunks before the damage are yielded first.
     """
     path = Path(path)
     if not path.is_file():
-        raise AudioDecodeError(f"{path}: no such file")
+        raise AudioInputError(f"{path}: no such file")
     if path.stat().st_size == 0:
-        raise AudioDecodeError(f"{path}: the file is empty")
+        raise AudioInputError(f"{path}: the file is empty")
     try:
         container = av.open(str(path), mode="r")
     except (av.FFmpegError, UnicodeDecodeError) as exc:
-        raise AudioDecodeError(f"{path}: not an audio file FFmpeg can read ({exc})") from exc
+        raise AudioInputError(f"{path}: not an audio file FFmpeg can read ({exc})") from exc
     produced = 0
     try:
         with container:
@@ -90,9 +90,9 @@ def decode_chunks(path: str | Path) -> Iterator[np.ndarray]:
                 yield chunk
     except av.FFmpegError as exc:
         where = f" after {produced / SAMPLE_RATE:.1f} s" if produced else ""
-        raise AudioDecodeError(f"{path}: the audio is damaged{where} ({exc})") from exc
+        raise AudioInputError(f"{path}: the audio is damaged{where} ({exc})") from exc
     if produced == 0:
-        raise AudioDecodeError(f"{path}: the file holds no audio samples")
+        raise AudioInputError(f"{path}: the file holds no audio samples")
 
 
 def decode_file(path: str | Path) -> np.ndarray:
@@ -132,7 +132,7 @@ async def microphone_frames(
     try:
         import sounddevice as sd
     except OSError as exc:  # PortAudio library missing
-        raise AudioDecodeError(
+        raise AudioInputError(
             f"no microphone support: {exc} (install PortAudio, e.g. apt install libportaudio2)"
         ) from exc
     loop = asyncio.get_running_loop()
@@ -145,21 +145,52 @@ async def microphone_frames(
     try:
         info = sd.query_devices(device, "input")
     except (ValueError, sd.PortAudioError) as exc:
-        raise AudioDecodeError(f"no usable microphone: {exc}") from exc
+        raise AudioInputError(f"no usable microphone: {exc}") from exc
     rate = int(info["default_samplerate"])
     resampler = None if rate == SAMPLE_RATE else av.AudioResampler("s16", "mono", SAMPLE_RATE)
     cutter = FrameCutter(start_sample)
     stream = sd.InputStream(
-        device=device, channels=1, samplerate=rate, dtype="int16", blocksize=rate // 50,
+        device=device,
+        channels=1,
+        samplerate=rate,
+        dtype="int16",
+        blocksize=rate // 50,
         callback=on_audio,
     )
     with stream:
         while True:
             chunk = await queue.get()
             if resampler is not None:
-                frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+                frame = av.AudioFrame.from_ndarray(
+                    chunk.reshape(1, -1), format="s16", layout="mono"
+                )
                 frame.sample_rate = rate
                 pieces = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
                 chunk = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
             for out in cutter.feed(chunk.astype(np.int16, copy=False)):
                 yield out
+
+
+async def until_stopped(
+    frames: AsyncIterator[PcmFrame], stop: asyncio.Event
+) -> AsyncIterator[PcmFrame]:
+    """Pass frames on until ``stop`` is set, even while the source is waiting for audio."""
+    iterator = aiter(frames)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            following = asyncio.ensure_future(anext(iterator))
+            await asyncio.wait({following, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not following.done():
+                following.cancel()
+                await asyncio.gather(following, return_exceptions=True)
+                return
+            try:
+                yield following.result()
+            except StopAsyncIteration:
+                return
+    finally:
+        stopped.cancel()
+        closer = getattr(iterator, "aclose", None)
+        if closer is not None:
+            await closer()

@@ -113,9 +113,7 @@ class WebSocketAudioSource:
 
     async def frames(self, ready: asyncio.Event | None = None) -> AsyncIterator[PcmFrame]:
         """Frames until the source is closed with :meth:`close`."""
-        async with serve(
-            self._handle, self.host, self.port, max_size=MAX_MESSAGE_BYTES
-        ) as server:
+        async with serve(self._handle, self.host, self.port, max_size=MAX_MESSAGE_BYTES) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
             if ready is not None:
                 ready.set()

@@ -1,5 +1,6 @@
 """Exports in every format, with subtitle rules readers rely on."""
 
+import itertools
 import json
 import re
 
@@ -15,7 +16,9 @@ from roomtone.streaming.records import Caption, Word
 
 
 def caption(cid: str, text: str, start: float, speaker: str | None = None) -> Caption:
-    ws = tuple(Word(t, start + i * 0.35, start + i * 0.35 + 0.3) for i, t in enumerate(text.split()))
+    ws = tuple(
+        Word(t, start + i * 0.35, start + i * 0.35 + 0.3) for i, t in enumerate(text.split())
+    )
     return Caption(cid, True, ws, speaker, emitted=start + 2)
 
 
@@ -24,15 +27,18 @@ CAPTIONS = [
     caption("c2", "The main topic today is the launch timeline for version three of the app.", 4.0),
     caption("c3", "Thanks, Alice.", 12.0, "S2"),
 ]
-SESSION = SessionExport({"id": 1, "title": "Launch sync", "source": "file:m.flac", "created": 0},
-                        CAPTIONS, [c.to_event() for c in CAPTIONS])
+SESSION = SessionExport(
+    {"id": 1, "title": "Launch sync", "source": "file:m.flac", "created": 0},
+    CAPTIONS,
+    [c.to_event() for c in CAPTIONS],
+)
 
 
 def test_cues_keep_lines_short_and_two_at_most_and_do_not_overlap():
     cs = cues(CAPTIONS)
     assert all(len(line) <= 32 for c in cs for line in c.lines)
     assert all(len(c.lines) <= 2 for c in cs)
-    assert all(a.end <= b.start for a, b in zip(cs, cs[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(cs))
     assert " ".join(" ".join(c.lines) for c in cs) == " ".join(c.text for c in CAPTIONS)
 
 

@@ -18,7 +18,9 @@ def test_clean_text_passes_untouched():
 
 
 def test_a_phrase_said_three_times_running_is_cut_to_one():
-    assert texts(cut_loops(words("pretty well pretty well pretty well pretty"), "")) == "pretty well"
+    assert (
+        texts(cut_loops(words("pretty well pretty well pretty well pretty"), "")) == "pretty well"
+    )
 
 
 def test_repeating_the_forced_prefix_is_cut():

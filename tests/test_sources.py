@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from roomtone.streaming.clock import FRAME_SAMPLES
-from roomtone.streaming.sources import AudioDecodeError, FrameCutter, decode_chunks, decode_file
+from roomtone.streaming.sources import AudioInputError, FrameCutter, decode_chunks, decode_file
 
 SECONDS = 6
 
@@ -22,13 +22,20 @@ def _resample(x: np.ndarray, rate: int) -> np.ndarray:
     frame = av.AudioFrame.from_ndarray(x[None].astype(np.float32), format="flt", layout="mono")
     frame.sample_rate = 16000
     r = av.AudioResampler(format="flt", layout="mono", rate=rate)
-    return np.concatenate([f.to_ndarray().reshape(-1) for f in [*r.resample(frame), *r.resample(None)]])
+    return np.concatenate(
+        [f.to_ndarray().reshape(-1) for f in [*r.resample(frame), *r.resample(None)]]
+    )
 
 
 @pytest.mark.parametrize(
     ("rate", "channels", "subtype"),
-    [(8000, 1, "PCM_16"), (48000, 1, "PCM_16"), (44100, 2, "PCM_16"), (16000, 1, "FLOAT"),
-     (48000, 2, "FLOAT")],
+    [
+        (8000, 1, "PCM_16"),
+        (48000, 1, "PCM_16"),
+        (44100, 2, "PCM_16"),
+        (16000, 1, "FLOAT"),
+        (48000, 2, "FLOAT"),
+    ],
 )
 def test_any_rate_channels_and_format_become_16k_mono(tmp_path, speech, rate, channels, subtype):
     x = _resample(speech, rate) if rate != 16000 else speech
@@ -52,19 +59,19 @@ def test_compressed_input_decodes(tmp_path, speech):
 def test_empty_file_is_refused(tmp_path):
     path = tmp_path / "empty.wav"
     path.touch()
-    with pytest.raises(AudioDecodeError, match="empty"):
+    with pytest.raises(AudioInputError, match="empty"):
         decode_file(path)
 
 
 def test_missing_file_is_refused(tmp_path):
-    with pytest.raises(AudioDecodeError, match="no such file"):
+    with pytest.raises(AudioInputError, match="no such file"):
         decode_file(tmp_path / "nope.flac")
 
 
 def test_non_audio_file_is_refused(tmp_path):
     path = tmp_path / "notes.flac"
     path.write_text("minutes of the meeting\n" * 50)
-    with pytest.raises(AudioDecodeError, match="not an audio file|no audio"):
+    with pytest.raises(AudioInputError, match=r"not an audio file|no audio"):
         decode_file(path)
 
 
@@ -76,7 +83,7 @@ def test_truncated_file_yields_the_audio_before_the_cut(eval_dir: Path, tmp_path
     try:
         for chunk in decode_chunks(path):
             got += chunk.size
-    except AudioDecodeError as exc:
+    except AudioInputError as exc:
         assert "damaged" in str(exc)
     # A third of the bytes holds roughly a third of the 111.6 s meeting.
     assert 25 * 16000 < got < 50 * 16000
@@ -91,7 +98,7 @@ def test_garbage_in_the_middle_is_reported_with_where_it_broke(eval_dir: Path, t
     try:
         for chunk in decode_chunks(path):
             got += chunk.size
-    except AudioDecodeError as exc:
+    except AudioInputError as exc:
         assert "damaged" in str(exc)
     assert got > 40 * 16000  # the first half survives either way
 
@@ -100,5 +107,9 @@ def test_frame_cutter_makes_fixed_frames_on_one_clock():
     cutter = FrameCutter(start_sample=1000)
     frames = [*cutter.feed(np.zeros(500, np.int16)), *cutter.feed(np.zeros(300, np.int16))]
     frames += list(cutter.flush())
-    assert [f.start_sample for f in frames] == [1000, 1000 + FRAME_SAMPLES, 1000 + 2 * FRAME_SAMPLES]
+    assert [f.start_sample for f in frames] == [
+        1000,
+        1000 + FRAME_SAMPLES,
+        1000 + 2 * FRAME_SAMPLES,
+    ]
     assert [f.pcm.size for f in frames] == [FRAME_SAMPLES, FRAME_SAMPLES, 800 - 2 * FRAME_SAMPLES]

@@ -12,8 +12,7 @@ from roomtone.streaming.ws_source import ProtocolError, StreamFormat, WebSocketA
 
 def test_header_validation():
     assert StreamFormat.from_header('{"sample_rate": 48000, "channels": 2}').channels == 2
-    for bad in ["not json", "[1, 2]", '{"sample_rate": 3}', '{"format": "mp3"}',
-                '{"channels": 0}']:
+    for bad in ["not json", "[1, 2]", '{"sample_rate": 3}', '{"format": "mp3"}', '{"channels": 0}']:
         with pytest.raises(ProtocolError):
             StreamFormat.from_header(bad)
 
