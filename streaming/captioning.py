@@ -9,7 +9,6 @@ time, so a file replayed fast gives the same captions as one replayed live.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,10 +27,10 @@ class StreamingSettings:
     step_s: float = 0.6
     preroll_s: float = 0.8
     holdback_s: float = 1.0
+    max_pending_s: float = 2.6
     trim_after_s: float = 8.0
     keep_s: float = 3.0
     context_s: float = 3.0
-    max_window_s: float = 16.0
 
 
 class StreamingCaptioner:
@@ -49,7 +48,8 @@ class StreamingCaptioner:
             word_timestamps=base.word_timestamps,
             languages=base.languages,
         )
-        self._window = RollingWindow(capacity_s=self.settings.max_window_s + 4.0)
+        # Whisper's own 30 s window bounds what one update may ever look at.
+        self._window = RollingWindow(capacity_s=30.0)
         self._committer = CaptionCommitter()
         self._in_window: list[Word] = []  # committed words inside the window
         self._in_speech = False
@@ -113,13 +113,15 @@ class StreamingCaptioner:
         words = self.recognizer.transcribe(window.audio, window.start, self._prefix())
         self.updates += 1
         agreed = self._committer.insert(words, horizon=window.end - self.settings.holdback_s)
-        if window.duration > self.settings.max_window_s:
-            # No agreement for a long time: commit what is well behind the newest audio.
-            agreed += self._committer.commit_until(window.end - 2.0)
+        # A reader should not wait long for a final: words that have not settled
+        # max_pending_s after they were said are committed as last heard.
+        agreed += self._committer.commit_until(window.end - self.settings.max_pending_s)
         self._in_window += agreed
         out = self._emit(agreed, self._committer.tentative)
         if window.duration > self.settings.trim_after_s:
             self._trim_committed(window.end - self.settings.keep_s)
+            if not self._in_window:  # long audio with no words in it (music, noise)
+                self._window.trim_to(round((window.end - self.settings.keep_s) * SAMPLE_RATE))
         return out
 
     def _trim_committed(self, target: float, *, at_least_one: bool = True) -> None:
@@ -162,8 +164,3 @@ class StreamingCaptioner:
             self._open_id = f"c{self._next_id}"
             self._next_id += 1
         return self._open_id
-
-
-def final_text(captions: Iterable[Caption]) -> str:
-    """The text of the final captions in order (what a reader is left with)."""
-    return " ".join(c.text for c in captions if c.final and c.words)

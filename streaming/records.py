@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -68,7 +68,6 @@ class Notice:
     message: str
     at: float
     emitted: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_event(self) -> dict[str, Any]:
         """The event-log form."""
@@ -78,7 +77,6 @@ class Notice:
             "message": self.message,
             "at": round(self.at, 3),
             "emitted": round(self.emitted, 3),
-            **self.extra,
         }
 
 
