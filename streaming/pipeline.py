@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +107,18 @@ class CaptionEngineProcessor(FrameProcessor):
         self._captioner = captioner
         self._clock = clock
         self._credit = credit
+        # Recognition always runs on one thread of its own: the model is not made for
+        # concurrent calls, and native allocations spread over many pool threads
+        # fragment into per-thread malloc arenas that grow for hours.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="captioner")
+
+    async def cleanup(self) -> None:
+        """Stop the recognition thread."""
+        await super().cleanup()
+        self._executor.shutdown(wait=False)
+
+    async def _off_loop(self, work: Callable[[], list[Caption]]) -> list[Caption]:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         """Handle audio, VAD edges and the end of input."""
@@ -119,19 +132,19 @@ class CaptionEngineProcessor(FrameProcessor):
         if isinstance(frame, VADUserStartedSpeakingFrame):
             self._captioner.speech_started()
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
-            await self._push_captions(await asyncio.to_thread(self._captioner.speech_stopped))
+            await self._push_captions(await self._off_loop(self._captioner.speech_stopped))
         elif isinstance(frame, EndFrame):
-            await self._push_captions(await asyncio.to_thread(self._captioner.finish))
+            await self._push_captions(await self._off_loop(self._captioner.finish))
         await self.push_frame(frame, direction)
 
     async def _on_audio(self, frame: SessionAudioFrame) -> None:
         if frame.start_sample > self._captioner.clock_sample:
             # A gap in the input (a sender reconnected later): close what was open.
-            await self._push_captions(await asyncio.to_thread(self._captioner.finish))
+            await self._push_captions(await self._off_loop(self._captioner.finish))
             self._captioner.start_at(frame.start_sample)
         samples = np.frombuffer(frame.audio, dtype=np.int16).astype(np.float32) / 32768.0
         if self._captioner.append(samples):  # cheap; only recognition leaves the loop
-            await self._push_captions(await asyncio.to_thread(self._captioner.update))
+            await self._push_captions(await self._off_loop(self._captioner.update))
 
     async def _push_captions(self, captions: list[Caption]) -> None:
         emitted = self._clock.now(self._captioner.clock_sample)
