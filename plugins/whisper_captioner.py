@@ -120,7 +120,7 @@ class WhisperCaptioner:
         alignment = self._whisper.find_alignment(
             self._tokenizer, [forced + tokens], encoder_output, num_frames
         )[0]
-        new_words = spoken_words(alignment)[self._count_words(prefix) :]
+        new_words = spoken_words(alignment)[self._count_words(forced) :]
         words = []
         for item in new_words:
             start = offset + float(item["start"])
@@ -130,12 +130,11 @@ class WhisperCaptioner:
             words.append(Word(item["word"].strip(), start, end, float(item["probability"])))
         return cut_loops(words, prefix)
 
-    def _count_words(self, prefix: str) -> int:
-        """How many aligned words the forced prefix accounts for."""
-        if not prefix.strip():
+    def _count_words(self, forced: list[int]) -> int:
+        """How many aligned words the forced prefix tokens account for."""
+        if not forced:
             return 0
-        tokens = self._tokenizer.encode(" " + prefix.strip())
-        words, _ = self._tokenizer.split_to_word_tokens([*tokens, self._tokenizer.eot])
+        words, _ = self._tokenizer.split_to_word_tokens([*forced, self._tokenizer.eot])
         pieces = [
             {"word": w, "tokens": [], "start": 0.0, "end": 0.0, "probability": 1.0}
             for w in words[:-1]
