@@ -146,7 +146,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     finally:
         recorder.close()
         store.close()
-    finals = recorder.counts.get("caption:final", 0)
+    finals = recorder.final_captions
     rtf = stats.cpu_seconds / stats.audio_seconds if stats.audio_seconds else 0.0
     print(
         f"roomtone: {format_clock(stats.audio_seconds)} of audio in {stats.wall_seconds:.1f} s "
@@ -195,32 +195,37 @@ async def _capture(
 
 
 class _CaptionPrinter:
-    """Final captions on the terminal as they come; with --quiet, a progress line instead."""
+    """Final captions on the terminal as they come; with --quiet, a progress line instead.
+
+    A terminal cannot rewrite what it printed, so a revision is printed again,
+    marked "(corrected)".
+    """
 
     PROGRESS_EVERY_S = 60.0
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._next_progress = self.PROGRESS_EVERY_S
-        self._finals = 0
+        self._final_ids: set[str] = set()
         self._started = time.monotonic()
 
     def __call__(self, event: dict[str, Any]) -> None:
-        if event["type"] == "caption" and event["final"]:
-            self._finals += 1
+        if event["type"] == "caption" and event["final"] and event["text"]:
+            self._final_ids.add(event["id"])
         if not self.enabled:
             at = event.get("end", event.get("at", 0.0)) or 0.0
             if at >= self._next_progress:
                 self._next_progress = (at // self.PROGRESS_EVERY_S + 1) * self.PROGRESS_EVERY_S
                 print(
-                    f"roomtone: [{format_clock(at)}] {self._finals} final captions, "
+                    f"roomtone: [{format_clock(at)}] {len(self._final_ids)} final captions, "
                     f"{time.monotonic() - self._started:.0f} s elapsed",
                     file=sys.stderr,
                     flush=True,
                 )
             return
         if event["type"] == "caption" and event["final"] and event["text"]:
-            print(f"[{format_clock(event['start'])}] {event['text']}", flush=True)
+            mark = " (corrected)" if event.get("revised") else ""
+            print(f"[{format_clock(event['start'])}]{mark} {event['text']}", flush=True)
         elif event["type"] == "notice":
             print(
                 f"[{format_clock(event['at'])}] ({event['level']}) {event['message']}", flush=True

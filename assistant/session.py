@@ -22,7 +22,7 @@ class SessionRecorder:
             events_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = open(events_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
         self.counts: dict[str, int] = {}
-        self.final_words = 0
+        self._final_words: dict[str, int] = {}  # caption id -> words in its latest final
 
     def __call__(self, event: dict[str, Any]) -> None:
         """Record one event: committed to SQLite first, then the log line."""
@@ -33,7 +33,17 @@ class SessionRecorder:
         kind = event["type"] + (":final" if event.get("final") else "")
         self.counts[kind] = self.counts.get(kind, 0) + 1
         if event["type"] == "caption" and event.get("final"):
-            self.final_words += len(event.get("words", []))
+            self._final_words[event["id"]] = len(event.get("words", []))
+
+    @property
+    def final_captions(self) -> int:
+        """Captions a reader is left with (a revision replaces, it does not add)."""
+        return sum(1 for n in self._final_words.values() if n)
+
+    @property
+    def final_words(self) -> int:
+        """Words in those captions."""
+        return sum(self._final_words.values())
 
     def close(self) -> None:
         """Close the event log (the store stays open for its owner)."""

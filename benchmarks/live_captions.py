@@ -20,10 +20,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import numpy as np
 from machine import print_table, write_results
 
 from roomtone.plugins.whisper_captioner import WhisperCaptioner
-from roomtone.streaming.caption_metrics import final_text, wer, word_latency
+from roomtone.streaming.caption_metrics import (
+    final_text,
+    first_pass,
+    revision_delays,
+    wer,
+    word_latency,
+)
 from roomtone.streaming.captioning import StreamingCaptioner
 from roomtone.streaming.pipeline import run_pipeline
 from roomtone.streaming.sources import decode_file, file_frames
@@ -88,7 +95,11 @@ def main() -> None:
         events, stats = replay(recognizer, audio, realtime=True)
         live_text = final_text(events)
         live_wer = wer(reference, live_text)
-        lat = word_latency(events)
+        first_pass_wer = wer(reference, final_text(first_pass(events)))
+        # Latency is that of the live pass: revisions correct captions already final.
+        lat = word_latency(first_pass(events))
+        delays = revision_delays(events)
+        revision_p95 = float(np.percentile(delays, 95)) if delays else float("nan")
         cpu_ratio = stats.cpu_seconds / stats.audio_seconds
         bar = off_wer + max(0.01, 0.15 * off_wer)
         same = None
@@ -109,6 +120,9 @@ def main() -> None:
                 "audio_s": round(stats.audio_seconds, 2),
                 "offline_wer": off_wer,
                 "live_wer": live_wer,
+                "first_pass_wer": first_pass_wer,
+                "revision_delay_p95_s": revision_p95,
+                "revised_captions": len(delays),
                 "wer_bar": bar,
                 "first_p50_s": lat.first_p50,
                 "first_p95_s": lat.first_p95,
@@ -126,11 +140,13 @@ def main() -> None:
             [
                 meeting,
                 off_wer,
+                first_pass_wer,
                 live_wer,
                 bar,
                 lat.first_p50,
                 lat.first_p95,
                 lat.final_p95,
+                revision_p95,
                 cpu_ratio,
                 same,
                 "yes" if ok else "NO",
@@ -139,17 +155,20 @@ def main() -> None:
         print(f"done {meeting}", file=sys.stderr, flush=True)
     print(
         f"\nLive captions, model {args.model}, --realtime replay (targets: WER <= bar, "
-        "first p50 <= 1.0 s, p95 <= 2.0 s, final p95 <= 3.0 s, CPU/audio <= 0.5)\n"
+        "first p50 <= 1.0 s, p95 <= 2.0 s, final p95 <= 3.0 s, CPU/audio <= 0.5;\n"
+        "live WER is after revision, 1st-pass WER before it)\n"
     )
     print_table(
         [
             "meeting",
             "offline WER",
+            "1st-pass WER",
             "live WER",
             "WER bar",
             "first p50",
             "first p95",
             "final p95",
+            "revision p95",
             "CPU/audio",
             "fast==rt",
             "pass",

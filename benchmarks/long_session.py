@@ -45,11 +45,20 @@ class TimedRecognizer:
         self.capabilities = inner.capabilities
         self.name = inner.name
         self.calls: list[tuple[float, float, float]] = []
+        self.revisions: list[tuple[float, float, float]] = []
 
     def transcribe(self, audio: np.ndarray, offset: float, prefix: str = "") -> list:
         t0 = time.perf_counter()
         words = self.inner.transcribe(audio, offset, prefix)
         self.calls.append(
+            (offset + audio.size / 16000, time.perf_counter() - t0, audio.size / 16000)
+        )
+        return words
+
+    def revise(self, audio: np.ndarray, offset: float) -> list:
+        t0 = time.perf_counter()
+        words = self.inner.revise(audio, offset)
+        self.revisions.append(
             (offset + audio.size / 16000, time.perf_counter() - t0, audio.size / 16000)
         )
         return words
@@ -118,12 +127,14 @@ def main() -> None:
         timed = TimedRecognizer(WhisperCaptioner(args.model))
         out = asyncio.run(run(path, timed, checkpoints))
     calls = np.array(timed.calls)
+    revisions = np.array(timed.revisions).reshape(-1, 3)
     bounds = [0, *checkpoints]
     rows, buckets = [], []
     for lo, hi in itertools.pairwise(bounds):
         sel = calls[(calls[:, 0] >= lo * 60) & (calls[:, 0] < hi * 60)]
         if not sel.size:
             continue
+        rev = revisions[(revisions[:, 0] >= lo * 60) & (revisions[:, 0] < hi * 60)]
         bucket = {
             "from_min": lo,
             "to_min": hi,
@@ -132,6 +143,9 @@ def main() -> None:
             "wall_ms_per_update_p95": float(np.percentile(sel[:, 1], 95) * 1000),
             "window_s_mean": float(sel[:, 2].mean()),
             "window_s_max": float(sel[:, 2].max()),
+            "revisions": len(rev),
+            "wall_ms_per_revision_mean": float(rev[:, 1].mean() * 1000) if rev.size else None,
+            "revision_block_s_max": float(rev[:, 2].max()) if rev.size else None,
             "peak_rss_mb_at_end": out["rss"].get(hi),
         }
         buckets.append(bucket)
@@ -142,6 +156,8 @@ def main() -> None:
                 bucket["wall_ms_per_update_mean"],
                 bucket["wall_ms_per_update_p95"],
                 bucket["window_s_max"],
+                bucket["revisions"],
+                bucket["wall_ms_per_revision_mean"],
                 bucket["peak_rss_mb_at_end"],
             ]
         )
@@ -153,7 +169,17 @@ def main() -> None:
         f"{out['finals']} final captions\n"
     )
     print_table(
-        ["session time", "updates", "ms/update", "p95 ms", "max window s", "peak RSS MB"], rows
+        [
+            "session time",
+            "updates",
+            "ms/update",
+            "p95 ms",
+            "max window s",
+            "revisions",
+            "ms/revision",
+            "peak RSS MB",
+        ],
+        rows,
     )
     path = write_results(
         "long_session",

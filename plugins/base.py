@@ -28,11 +28,20 @@ class WindowRecognizer(Protocol):
     capabilities: RecognizerCapabilities
     name: str
 
-    def transcribe(self, audio: np.ndarray, offset: float, prompt: str = "") -> list[Word]:
+    def transcribe(self, audio: np.ndarray, offset: float, prefix: str = "") -> list[Word]:
         """Words in ``audio`` (16 kHz float32 mono), timed on the session clock.
 
-        ``offset`` is the session time of the first sample; ``prompt`` is the text
-        that came just before, for continuity.
+        ``offset`` is the session time of the first sample; ``prefix`` is text
+        already final for the start of the window, which the result continues.
+        Called often on short windows: it must be quick.
+        """
+        ...
+
+    def revise(self, audio: np.ndarray, offset: float) -> list[Word]:
+        """All words in a block of up to 30 s, recognised as well as the model can.
+
+        The second pass over audio already captioned; called from another thread
+        than :meth:`transcribe`, so the two must not share mutable state.
         """
         ...
 

@@ -32,7 +32,7 @@ _NO_SPEECH_LOGPROB = -1.0
 
 # Whisper tokens per second of speech are about 3 to 4; more means a repetition loop.
 _MAX_TOKENS_PER_SECOND = 6
-_PROMPT_TOKENS = 64
+_REVISION_BEAM = 5
 
 
 class WhisperCaptioner:
@@ -54,6 +54,15 @@ class WhisperCaptioner:
         threads = cpu_threads or min(4, os.cpu_count() or 1)
         self.model_dir = model_dir
         self._whisper = WhisperModel(
+            str(model_dir),
+            device="cpu",
+            compute_type=compute_type,
+            cpu_threads=threads,
+            local_files_only=True,
+        )
+        # A second instance for revisions, so they run beside live updates, not
+        # between them (CTranslate2 serialises the calls to one model instance).
+        self._reviser = WhisperModel(
             str(model_dir),
             device="cpu",
             compute_type=compute_type,
@@ -129,6 +138,39 @@ class WhisperCaptioner:
             end = min(max(start, offset + float(item["end"])), offset + seconds)
             words.append(Word(item["word"].strip(), start, end, float(item["probability"])))
         return cut_loops(words, prefix)
+
+    def revise(self, audio: np.ndarray, offset: float) -> list[Word]:
+        """Every word in a block (up to 30 s), read as offline transcription reads it.
+
+        The whole block is one Whisper window (padded to 30 s, as in training), with
+        beam search, so the words get the context that short live windows lack.
+        Temperature stays 0 so that a replay gives the same result every time.
+        """
+        if audio.size < 1600:
+            return []
+        segments, _ = self._reviser.transcribe(
+            audio,
+            language=None if not self._reviser.model.is_multilingual else "en",
+            beam_size=_REVISION_BEAM,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            vad_filter=False,
+            word_timestamps=True,
+        )
+        seconds = audio.size / 16_000
+        pieces = [
+            {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability}
+            for segment in segments
+            for w in segment.words or []
+        ]
+        words = []
+        for item in spoken_words(pieces):
+            start = offset + float(item["start"])
+            if start >= offset + seconds - 0.02:
+                break
+            end = min(max(start, offset + float(item["end"])), offset + seconds)
+            words.append(Word(item["word"].strip(), start, end, float(item["probability"])))
+        return cut_loops(words, "")
 
     def _count_words(self, forced: list[int]) -> int:
         """How many aligned words the forced prefix tokens account for."""

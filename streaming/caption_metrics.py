@@ -44,6 +44,20 @@ def final_caption_events(events: Iterable[dict[str, Any]]) -> list[dict[str, Any
     return sorted((e for e in latest.values() if e["words"]), key=lambda e: e["start"])
 
 
+def first_pass(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events as they were before any revision (what the live pass alone showed)."""
+    return [e for e in events if not e.get("revised")]
+
+
+def revision_delays(events: Iterable[dict[str, Any]]) -> list[float]:
+    """Seconds from the end of each revised caption to the revision reaching the reader."""
+    return [
+        e["emitted"] - e["end"]
+        for e in events
+        if e.get("type") == "caption" and e.get("revised") and e["words"]
+    ]
+
+
 def final_text(events: Iterable[dict[str, Any]]) -> str:
     """What a reader is left with."""
     return " ".join(e["text"] for e in final_caption_events(events))

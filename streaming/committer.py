@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .records import Word
 
@@ -44,7 +45,7 @@ class CaptionCommitter:
         Words ending after ``horizon`` (the newest audio, less a margin) stay partial
         even when agreed: the speaker may still be in the middle of them.
         """
-        fresh = [w for w in hypothesis if word_key(w.text)]
+        fresh = self._in_order(hypothesis)
         agreed: list[Word] = []
         for new, old in zip(fresh, self._tentative, strict=False):
             if word_key(new.text) != word_key(old.text):
@@ -58,8 +59,7 @@ class CaptionCommitter:
 
     def flush(self, hypothesis: Sequence[Word] | None = None) -> list[Word]:
         """End of an utterance: everything pending (or in a last hypothesis) becomes final."""
-        words = list(hypothesis) if hypothesis is not None else self._tentative
-        words = [w for w in words if word_key(w.text)]
+        words = self._in_order(hypothesis) if hypothesis is not None else self._tentative
         self._tentative = []
         self._remember(words)
         return words
@@ -72,6 +72,23 @@ class CaptionCommitter:
         forced, self._tentative = self._tentative[:n], self._tentative[n:]
         self._remember(forced)
         return forced
+
+    def _in_order(self, hypothesis: Sequence[Word]) -> list[Word]:
+        """The hypothesis' words, timed in order after the committed text.
+
+        Cross-attention alignment sometimes collapses a run of words onto one earlier
+        instant; a caption must never place a word before the words already final.
+        """
+        words: list[Word] = []
+        floor = self._committed_end
+        for word in hypothesis:
+            if not word_key(word.text):
+                continue
+            if word.start < floor:
+                word = replace(word, start=floor, end=max(word.end, floor))
+            words.append(word)
+            floor = word.end
+        return words
 
     def _remember(self, words: Sequence[Word]) -> None:
         if words:

@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,7 @@ from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.workers.runner import WorkerRunner
 
-from .captioning import StreamingCaptioner
+from .captioning import RevisionJob, StreamingCaptioner, revised_captions
 from .clock import SAMPLE_RATE, to_seconds
 from .records import Caption, Notice
 from .sources import AudioInputError, PcmFrame
@@ -111,14 +111,41 @@ class CaptionEngineProcessor(FrameProcessor):
         # concurrent calls, and native allocations spread over many pool threads
         # fragment into per-thread malloc arenas that grow for hours.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="captioner")
+        # Revisions (long-window second passes) run beside it, on the other core.
+        self._reviser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reviser")
+        self._revising: set[asyncio.Task[None]] = set()
 
     async def cleanup(self) -> None:
-        """Stop the recognition thread."""
+        """Stop the recognition threads."""
         await super().cleanup()
+        for task in self._revising:
+            task.cancel()
         self._executor.shutdown(wait=False)
+        self._reviser.shutdown(wait=False)
 
     async def _off_loop(self, work: Callable[[], list[Caption]]) -> list[Caption]:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        captions = await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        for job in self._captioner.pop_revisions():
+            task = asyncio.create_task(self._revise(job))
+            self._revising.add(task)
+            task.add_done_callback(self._revising.discard)
+        return captions
+
+    async def _revise(self, job: RevisionJob) -> None:
+        recognizer = self._captioner.recognizer
+        loop = asyncio.get_running_loop()
+        try:
+            words = await loop.run_in_executor(
+                self._reviser, recognizer.revise, job.audio, job.offset
+            )
+        except Exception as exc:  # the first-pass captions stand; say so and go on
+            logger.warning(f"caption revision failed at {job.offset:.1f}s: {exc}")
+            return
+        await self._push_captions(revised_captions(job, words))
+
+    async def _drain_revisions(self) -> None:
+        while self._revising:
+            await asyncio.gather(*self._revising)
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         """Handle audio, VAD edges and the end of input."""
@@ -135,6 +162,7 @@ class CaptionEngineProcessor(FrameProcessor):
             await self._push_captions(await self._off_loop(self._captioner.speech_stopped))
         elif isinstance(frame, EndFrame):
             await self._push_captions(await self._off_loop(self._captioner.finish))
+            await self._drain_revisions()
         await self.push_frame(frame, direction)
 
     async def _on_audio(self, frame: SessionAudioFrame) -> None:
@@ -149,8 +177,7 @@ class CaptionEngineProcessor(FrameProcessor):
     async def _push_captions(self, captions: list[Caption]) -> None:
         emitted = self._clock.now(self._captioner.clock_sample)
         for caption in captions:
-            stamped = Caption(caption.id, caption.final, caption.words, caption.speaker, emitted)
-            await self.push_frame(CaptionFrame(caption=stamped))
+            await self.push_frame(CaptionFrame(caption=replace(caption, emitted=emitted)))
 
 
 class EventSink(FrameProcessor):

@@ -29,6 +29,7 @@ class Caption:
     words: tuple[Word, ...]
     speaker: str | None = None
     emitted: float = 0.0
+    revised: bool = False  # a second, long-window pass replaced the first final
 
     @property
     def start(self) -> float:
@@ -57,6 +58,7 @@ class Caption:
             "speaker": self.speaker,
             "words": [w.to_dict() for w in self.words],
             "emitted": round(self.emitted, 3),
+            **({"revised": True} if self.revised else {}),
         }
 
 
@@ -92,4 +94,5 @@ def caption_from_event(event: dict[str, Any]) -> Caption:
         words=words,
         speaker=event.get("speaker"),
         emitted=float(event.get("emitted", 0.0)),
+        revised=bool(event.get("revised", False)),
     )

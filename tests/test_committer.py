@@ -1,11 +1,18 @@
 """The LocalAgreement-2 commit policy on plain word lists (no model)."""
 
+import itertools
+
 from roomtone.streaming.committer import CaptionCommitter, word_key
 from roomtone.streaming.records import Word
 
 
 def words(text: str, start: float = 0.0, step: float = 0.3) -> list[Word]:
     return [Word(t, start + i * step, start + i * step + 0.25) for i, t in enumerate(text.split())]
+
+
+def timed(text: str) -> list[Word]:
+    """Words written as text:start:end."""
+    return [Word(t, float(a), float(b)) for t, a, b in (item.split(":") for item in text.split())]
 
 
 def test_nothing_is_final_after_one_hypothesis():
@@ -66,3 +73,13 @@ def test_punctuation_only_tokens_are_not_words():
     assert word_key("...") == ""
     c = CaptionCommitter()
     assert c.flush(words("ok ...")) == [words("ok ...")[0]]
+
+
+def test_words_aligned_before_the_final_text_are_moved_after_it():
+    committer = CaptionCommitter()
+    committer.flush(timed("at:20.3:20.5 640:20.5:21.0 login:22.1:22.4"))
+    collapsed = timed("service:20.7:20.7 started:20.7:20.7 errors:23.1:23.5")
+    moved = committer.flush(collapsed)
+    assert [w.text for w in moved] == ["service", "started", "errors"]
+    assert [w.start for w in moved] == [22.4, 22.4, 23.1]
+    assert all(a.end <= b.start for a, b in itertools.pairwise(moved))

@@ -7,7 +7,7 @@ import pytest
 
 from roomtone.assistant.store import SessionStore
 from roomtone.cli import main
-from roomtone.streaming.caption_metrics import final_text, wer, word_latency
+from roomtone.streaming.caption_metrics import final_text, first_pass, wer, word_latency
 
 from .conftest import reference_between
 
@@ -48,9 +48,20 @@ def test_final_captions_are_accurate_and_timely(fast_run):
     _, events, _ = fast_run
     reference = reference_between("dev_m03_onboarding", 0, 28)
     assert wer(reference, final_text(events)) <= 0.12
-    lat = word_latency(events)
+    assert wer(reference, final_text(first_pass(events))) <= 0.15  # before revision
+    lat = word_latency(first_pass(events))
     assert lat.words > 50
     assert lat.final_p95 <= 3.0  # on the audio clock: the policy commits within 3 s
+
+
+def test_revisions_only_replace_earlier_finals(fast_run):
+    _, events, _ = fast_run
+    final_ids: set[str] = set()
+    for e in (e for e in events if e["type"] == "caption"):
+        if e.get("revised"):
+            assert e["final"] and e["id"] in final_ids
+        elif e["final"]:
+            final_ids.add(e["id"])
 
 
 def test_session_holds_what_the_event_log_says(fast_run):
