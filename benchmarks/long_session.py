@@ -14,6 +14,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -48,19 +49,17 @@ class TimedRecognizer:
         self.revisions: list[tuple[float, float, float]] = []
 
     def transcribe(self, audio: np.ndarray, offset: float, prefix: str = "") -> list:
-        t0 = time.perf_counter()
-        words = self.inner.transcribe(audio, offset, prefix)
-        self.calls.append(
-            (offset + audio.size / 16000, time.perf_counter() - t0, audio.size / 16000)
-        )
-        return words
+        return self._timed(self.calls, self.inner.transcribe, audio, offset, prefix)
 
     def revise(self, audio: np.ndarray, offset: float) -> list:
+        return self._timed(self.revisions, self.inner.revise, audio, offset)
+
+    @staticmethod
+    def _timed(log: list, call: Callable[..., list], audio: np.ndarray, offset: float, *rest):
         t0 = time.perf_counter()
-        words = self.inner.revise(audio, offset)
-        self.revisions.append(
-            (offset + audio.size / 16000, time.perf_counter() - t0, audio.size / 16000)
-        )
+        words = call(audio, offset, *rest)
+        seconds = audio.size / 16000
+        log.append((offset + seconds, time.perf_counter() - t0, seconds))
         return words
 
 

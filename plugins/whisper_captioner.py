@@ -53,22 +53,20 @@ class WhisperCaptioner:
         # other core stays free for VAD, the pipeline and the other engines.
         threads = cpu_threads or min(4, os.cpu_count() or 1)
         self.model_dir = model_dir
-        self._whisper = WhisperModel(
-            str(model_dir),
-            device="cpu",
-            compute_type=compute_type,
-            cpu_threads=threads,
-            local_files_only=True,
-        )
+
+        def load() -> WhisperModel:
+            return WhisperModel(
+                str(model_dir),
+                device="cpu",
+                compute_type=compute_type,
+                cpu_threads=threads,
+                local_files_only=True,
+            )
+
+        self._whisper = load()
         # A second instance for revisions, so they run beside live updates, not
         # between them (CTranslate2 serialises the calls to one model instance).
-        self._reviser = WhisperModel(
-            str(model_dir),
-            device="cpu",
-            compute_type=compute_type,
-            cpu_threads=threads,
-            local_files_only=True,
-        )
+        self._reviser = load()
         multilingual = self._whisper.model.is_multilingual
         self._tokenizer = Tokenizer(
             self._whisper.hf_tokenizer,
@@ -130,14 +128,7 @@ class WhisperCaptioner:
             self._tokenizer, [forced + tokens], encoder_output, num_frames
         )[0]
         new_words = spoken_words(alignment)[self._count_words(forced) :]
-        words = []
-        for item in new_words:
-            start = offset + float(item["start"])
-            if start >= offset + seconds - 0.02:
-                break  # aligned into the silence pad: made up, not heard
-            end = min(max(start, offset + float(item["end"])), offset + seconds)
-            words.append(Word(item["word"].strip(), start, end, float(item["probability"])))
-        return cut_loops(words, prefix)
+        return cut_loops(heard_words(new_words, offset, seconds), prefix)
 
     def revise(self, audio: np.ndarray, offset: float) -> list[Word]:
         """Every word in a block (up to 30 s), read as offline transcription reads it.
@@ -157,20 +148,12 @@ class WhisperCaptioner:
             vad_filter=False,
             word_timestamps=True,
         )
-        seconds = audio.size / 16_000
         pieces = [
             {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability}
             for segment in segments
             for w in segment.words or []
         ]
-        words = []
-        for item in spoken_words(pieces):
-            start = offset + float(item["start"])
-            if start >= offset + seconds - 0.02:
-                break
-            end = min(max(start, offset + float(item["end"])), offset + seconds)
-            words.append(Word(item["word"].strip(), start, end, float(item["probability"])))
-        return cut_loops(words, "")
+        return cut_loops(heard_words(spoken_words(pieces), offset, audio.size / 16_000), "")
 
     def _count_words(self, forced: list[int]) -> int:
         """How many aligned words the forced prefix tokens account for."""
@@ -207,6 +190,22 @@ def spoken_words(alignment: list[dict]) -> list[dict]:
             }
         else:
             words.append(dict(piece))
+    return words
+
+
+def heard_words(aligned: list[dict], offset: float, seconds: float) -> list[Word]:
+    """Aligned words on the session clock, up to the end of the audio actually heard.
+
+    ``offset`` is the session time of the audio's first sample and ``seconds`` its
+    length; a word aligned into the padding after it was made up, not heard.
+    """
+    words = []
+    for item in aligned:
+        start = offset + float(item["start"])
+        if start >= offset + seconds - 0.02:
+            break
+        end = min(max(start, offset + float(item["end"])), offset + seconds)
+        words.append(Word(item["word"].strip(), start, end, float(item["probability"])))
     return words
 
 

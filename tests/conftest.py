@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from roomtone.streaming.records import Word
 from roomtone.streaming.sources import decode_file
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
@@ -23,6 +24,11 @@ def reference_between(meeting: str, start: float, end: float) -> str:
     """Reference text of the turns wholly inside [start, end]."""
     turns = eval_truth(meeting)["turns"]
     return " ".join(t["text"] for t in turns if t["start"] >= start and t["end"] <= end)
+
+
+def timed(text: str) -> list[Word]:
+    """Words written as text:start:end."""
+    return [Word(t, float(a), float(b)) for t, a, b in (item.split(":") for item in text.split())]
 
 
 @pytest.fixture(scope="session")

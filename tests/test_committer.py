@@ -5,14 +5,11 @@ import itertools
 from roomtone.streaming.committer import CaptionCommitter, word_key
 from roomtone.streaming.records import Word
 
+from .conftest import timed
+
 
 def words(text: str, start: float = 0.0, step: float = 0.3) -> list[Word]:
     return [Word(t, start + i * step, start + i * step + 0.25) for i, t in enumerate(text.split())]
-
-
-def timed(text: str) -> list[Word]:
-    """Words written as text:start:end."""
-    return [Word(t, float(a), float(b)) for t, a, b in (item.split(":") for item in text.split())]
 
 
 def test_nothing_is_final_after_one_hypothesis():

@@ -6,18 +6,14 @@ import numpy as np
 import pytest
 
 from roomtone.streaming.captioning import RevisionJob, revised_captions
-from roomtone.streaming.records import Caption, Word
+from roomtone.streaming.records import Caption
 
-
-def timed(text: str) -> tuple[Word, ...]:
-    """Words written as text:start:end."""
-    return tuple(Word(t, float(a), float(b)) for t, a, b in (i.split(":") for i in text.split()))
+from .conftest import timed
 
 
 def job(*captions: tuple[str, str]) -> RevisionJob:
-    return RevisionJob(
-        np.zeros(16000, np.float32), 0.0, tuple(Caption(i, True, timed(t)) for i, t in captions)
-    )
+    finals = tuple(Caption(i, True, tuple(timed(t))) for i, t in captions)
+    return RevisionJob(np.zeros(16000, np.float32), 0.0, finals)
 
 
 def reader_text(block: RevisionJob, revised: list[Caption]) -> str:
@@ -28,39 +24,39 @@ def reader_text(block: RevisionJob, revised: list[Caption]) -> str:
 
 def test_revised_words_replace_the_captions_they_fall_in():
     block = job(("c1", "the:0.0:0.2 third:0.2:0.5 floor:0.5:0.9"), ("c2", "review:1.5:2.0"))
-    revised = revised_captions(block, list(timed("the:0.0:0.2 third:0.2:0.5 quarter:0.5:1.0")))
+    revised = revised_captions(block, timed("the:0.0:0.2 third:0.2:0.5 quarter:0.5:1.0"))
     assert [(c.id, c.text, c.revised) for c in revised] == [("c1", "the third quarter", True)]
     assert revised[0].to_event()["revised"] is True
 
 
 def test_a_caption_the_revision_does_not_cover_keeps_its_words():
     block = job(("c1", "budget:0.0:0.5 review:0.5:1.0"), ("c2", "George:5.0:5.4"))
-    revised = revised_captions(block, list(timed("budget:0.0:0.5 reviews:0.5:1.0")))
+    revised = revised_captions(block, timed("budget:0.0:0.5 reviews:0.5:1.0"))
     assert [c.id for c in revised] == ["c1"]  # c2 stands: speech was heard there
 
 
 def test_a_caption_covered_by_words_given_to_its_neighbour_is_removed():
     block = job(("c1", "relax:10.0:10.3"), ("c2", "relax:10.4:10.7 Kevin:10.7:11.0"))
-    revised = revised_captions(block, list(timed("relax:10.1:10.5 Kevin:10.7:11.0")))
+    revised = revised_captions(block, timed("relax:10.1:10.5 Kevin:10.7:11.0"))
     assert reader_text(block, revised) == "relax Kevin"  # said once, shown once
 
 
 def test_a_caption_whose_words_all_went_elsewhere_is_emptied():
     block = job(("c1", "so:3.0:3.2"), ("c2", "here's:3.3:3.6 the:3.6:3.8"))
-    revised = revised_captions(block, list(timed("so:3.3:3.5 here's:3.5:3.7 the:3.7:3.8")))
+    revised = revised_captions(block, timed("so:3.3:3.5 here's:3.5:3.7 the:3.7:3.8"))
     assert {c.id: c.text for c in revised}.get("c1") == ""
     assert reader_text(block, revised) == "so here's the"
 
 
 def test_words_far_from_every_caption_are_dropped():
     block = job(("c1", "welcome:0.0:0.4"))
-    revised = revised_captions(block, list(timed("welcome:0.0:0.4 thanks:6.0:6.3")))
+    revised = revised_captions(block, timed("welcome:0.0:0.4 thanks:6.0:6.3"))
     assert revised == []
 
 
 def test_a_revision_that_gave_up_part_way_changes_nothing():
     block = job(("c1", "a:0:1 b:1:2 c:2:3"), ("c2", "d:3:4 e:4:5 f:5:6"))
-    assert revised_captions(block, list(timed("a:0:1 x:1:2"))) == []
+    assert revised_captions(block, timed("a:0:1 x:1:2")) == []
 
 
 @pytest.mark.slow
