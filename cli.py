@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
             "--events", metavar="OUT.jsonl", type=Path, help="also write every event as JSON Lines"
         )
         p.add_argument("--quiet", action="store_true", help="no captions on the terminal")
+        p.add_argument("--no-speakers", action="store_true", help="no speaker labels (or tone)")
+        p.add_argument("--no-sounds", action="store_true", help="no sound captions")
+        p.add_argument("--no-tone", action="store_true", help="no tone flags")
 
     replay = sub.add_parser("replay", help="replay an audio file through the live pipeline")
     replay.add_argument("file", type=Path)
@@ -68,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("md", "json", "srt", "vtt"), default="md")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
 
+    rename = sub.add_parser("rename", help="give a speaker label a name (kept in the session)")
+    rename.add_argument("session", metavar="SESSION", help="session database file")
+    rename.add_argument("speaker", help="the label, e.g. S1")
+    rename.add_argument("name", help="the name to show, e.g. Alice")
+    rename.add_argument("--id", type=int, help="session id in the file (default: the latest)")
+
     sessions = sub.add_parser("sessions", help="list the sessions in a database")
     sessions.add_argument("session", metavar="DB", nargs="?", default=DEFAULT_DB)
     return parser
@@ -86,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(args)
         if args.command == "sessions":
             return _sessions(args)
+        if args.command == "rename":
+            return _rename(args)
     except CliError as exc:
         print(f"roomtone: {exc}", file=sys.stderr)
         return 2
@@ -119,6 +130,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     from .plugins.model_files import ModelNotFoundError
     from .plugins.whisper_captioner import WhisperCaptioner
     from .streaming.captioning import StreamingCaptioner
+    from .streaming.room_engines import EngineChoice, build_engines
     from .streaming.sources import AudioInputError, decode_chunks
 
     if args.command == "replay":
@@ -129,8 +141,12 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
             raise CliError(str(exc)) from exc
         except StopIteration:
             pass
+    choice = EngineChoice(
+        speakers=not args.no_speakers, sounds=not args.no_sounds, tone=not args.no_tone
+    )
     try:
         recognizer = WhisperCaptioner(args.model)
+        analyzers, annotator = build_engines(choice)
     except ModelNotFoundError as exc:
         raise CliError(str(exc)) from exc
     captioner = StreamingCaptioner(recognizer)
@@ -142,7 +158,9 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     realtime = not getattr(args, "fast", False)
     print(f"roomtone: session {session_id} in {args.session} ({source})", file=sys.stderr)
     try:
-        stats = asyncio.run(_capture(args, captioner, [recorder, printer], realtime))
+        stats = asyncio.run(
+            _capture(args, captioner, [recorder, printer], realtime, analyzers, annotator)
+        )
     finally:
         recorder.close()
         store.close()
@@ -162,7 +180,12 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
 
 
 async def _capture(
-    args: argparse.Namespace, captioner: Any, listeners: list[Any], realtime: bool
+    args: argparse.Namespace,
+    captioner: Any,
+    listeners: list[Any],
+    realtime: bool,
+    analyzers: list[Any],
+    annotator: Any,
 ) -> Any:
     import signal
 
@@ -187,7 +210,12 @@ async def _capture(
         loop.add_signal_handler(sig, stop.set)
     try:
         return await run_pipeline(
-            until_stopped(frames, stop), captioner, listeners, realtime=realtime
+            until_stopped(frames, stop),
+            captioner,
+            listeners,
+            realtime=realtime,
+            analyzers=analyzers,
+            annotator=annotator,
         )
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -198,7 +226,8 @@ class _CaptionPrinter:
     """Final captions on the terminal as they come; with --quiet, a progress line instead.
 
     A terminal cannot rewrite what it printed, so a revision is printed again,
-    marked "(corrected)".
+    marked "(corrected)"; a caption republished only for a new speaker label is not.
+    Sounds show as "[phone ringing]", tone flags after the caption they qualify.
     """
 
     PROGRESS_EVERY_S = 60.0
@@ -207,6 +236,7 @@ class _CaptionPrinter:
         self.enabled = enabled
         self._next_progress = self.PROGRESS_EVERY_S
         self._final_ids: set[str] = set()
+        self._printed: dict[str, str] = {}
         self._started = time.monotonic()
 
     def __call__(self, event: dict[str, Any]) -> None:
@@ -223,9 +253,21 @@ class _CaptionPrinter:
                     flush=True,
                 )
             return
-        if event["type"] == "caption" and event["final"] and event["text"]:
-            mark = " (corrected)" if event.get("revised") else ""
-            print(f"[{format_clock(event['start'])}]{mark} {event['text']}", flush=True)
+        kind = event["type"]
+        if kind == "caption" and event["final"] and event["text"]:
+            if self._printed.get(event["id"]) == event["text"]:
+                return
+            mark = " (corrected)" if event["id"] in self._printed else ""
+            self._printed[event["id"]] = event["text"]
+            who = f" {event['speaker']}:" if event.get("speaker") else ""
+            print(f"[{format_clock(event['start'])}]{who}{mark} {event['text']}", flush=True)
+        elif kind == "sound" and not event["final"]:
+            print(f"[{format_clock(event['start'])}] {event['caption']}", flush=True)
+        elif kind == "emotion" and event["label"] != "neutral":
+            print(
+                f"[{format_clock(event['start'])}] {event['speaker']} ({event['label']})",
+                flush=True,
+            )
         elif event["type"] == "notice":
             print(
                 f"[{format_clock(event['at'])}] ({event['level']}) {event['message']}", flush=True
@@ -250,6 +292,22 @@ def _export(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write {args.output}: {exc}") from exc
     finally:
         store.close()
+    return 0
+
+
+def _rename(args: argparse.Namespace) -> int:
+    from .assistant.store import SessionNotFoundError
+
+    store = _open_store(args.session, must_exist=True)
+    try:
+        session_id = store.check_session(args.id) if args.id else store.latest_session()
+        store.rename_speaker(session_id, args.speaker, args.name)
+    except (SessionNotFoundError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        store.close()
+    shown = " ".join(args.name.split())
+    print(f"roomtone: {args.speaker} is now shown as {shown}", file=sys.stderr)
     return 0
 
 

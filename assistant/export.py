@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from ..plugins.base import load_plugin
@@ -12,11 +13,17 @@ FORMATS = ("md", "json", "srt", "vtt")
 
 
 def session_export(store: SessionStore, session_id: int) -> SessionExport:
-    """What exporters see of one session."""
+    """What exporters see of one session: speakers under the names people gave them."""
+    names = store.speaker_names(session_id)
+    captions = [
+        replace(c, speaker=names.get(c.speaker, c.speaker)) if c.speaker else c
+        for c in store.final_captions(session_id)
+    ]
     return SessionExport(
         meta=store.session_meta(session_id),
-        captions=store.final_captions(session_id),
+        captions=captions,
         events=list(store.events(session_id)),
+        speaker_names=names,
     )
 
 

@@ -146,6 +146,28 @@ class SessionStore:
                 latest[str(event["id"])] = caption_from_event(event)
         return sorted((c for c in latest.values() if c.words), key=lambda c: (c.start, c.id))
 
+    def speaker_names(self, session_id: int) -> dict[str, str]:
+        """Names people gave the speaker labels (S1 -> "Alice"); the latest rename wins."""
+        return {e["speaker"]: e["name"] for e in self.events(session_id, ("name",))}
+
+    def speaker_labels(self, session_id: int) -> list[str]:
+        """Speaker labels the session's speaker turns use, in label order."""
+        latest: dict[str, str] = {}
+        for event in self.events(session_id, ("speaker",)):
+            latest[str(event.get("id"))] = event["speaker"]
+        return sorted(set(latest.values()), key=lambda s: (len(s), s))
+
+    def rename_speaker(self, session_id: int, label: str, name: str) -> None:
+        """Give speaker ``label`` a name; kept in the session as a ``name`` event."""
+        name = " ".join(name.split())
+        if not name or len(name) > 40:
+            raise ValueError("a speaker name must be 1 to 40 characters")
+        labels = self.speaker_labels(self.check_session(session_id))
+        if label not in labels:
+            known = ", ".join(labels) or "none yet"
+            raise ValueError(f"session {session_id} has no speaker {label!r} (speakers: {known})")
+        self.append(session_id, {"type": "name", "speaker": label, "name": name})
+
     def sessions(self) -> list[SessionInfo]:
         """Every session in the file, oldest first."""
         rows = self._db.execute(

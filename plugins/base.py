@@ -57,3 +57,27 @@ def load_plugin(group: str, name: str) -> Any:
         known = ", ".join(sorted(found)) or "none"
         raise PluginError(f"no {group} plugin named {name!r} (installed: {known})")
     return found[name].load()
+
+
+@dataclass(frozen=True)
+class AnalyzerCapabilities:
+    """What an audio analyser (speakers, sounds, tone) adds to the event stream."""
+
+    events: tuple[str, ...]  # event types it emits
+    refines: bool = False  # it may later replace events it emitted (same id)
+
+
+@runtime_checkable
+class AudioAnalyzer(Protocol):
+    """Listens to the session's audio beside the captioner and emits its own events."""
+
+    capabilities: AnalyzerCapabilities
+    name: str
+
+    def feed(self, samples: np.ndarray, start_sample: int) -> list[Any]:
+        """Records decided by this audio (16 kHz float32 starting at ``start_sample``)."""
+        ...
+
+    def finish(self) -> list[Any]:
+        """Records still open at the end of the input."""
+        ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -25,6 +25,22 @@ class SessionExport:
     meta: dict[str, Any]
     captions: list[Caption]
     events: list[dict[str, Any]]
+    speaker_names: dict[str, str] = field(default_factory=dict)
+
+    def latest(self, kind: str) -> list[dict[str, Any]]:
+        """The last version of each event of ``kind`` (same id replaces), in time order."""
+        by_id: dict[str, dict[str, Any]] = {}
+        for event in self.events:
+            if event.get("type") == kind:
+                by_id[str(event.get("id", event.get("turn", len(by_id))))] = event
+        return sorted(by_id.values(), key=lambda e: e.get("start", 0.0))
+
+    def tone_at(self, start: float, end: float) -> dict[str, Any] | None:
+        """The tone flag (other than neutral) on speech between ``start`` and ``end``."""
+        for flag in self.latest("emotion"):
+            if flag["label"] != "neutral" and flag["start"] < end and flag["end"] > start:
+                return flag
+        return None
 
 
 class Exporter(Protocol):
@@ -140,14 +156,18 @@ class JsonExporter:
         """One JSON document."""
         doc = {
             "session": session.meta,
+            "speaker_names": session.speaker_names,
             "captions": [c.to_event() for c in session.captions],
+            "speakers": session.latest("speaker"),
+            "tones": session.latest("emotion"),
+            "sounds": session.latest("sound"),
             "events": session.events,
         }
         return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
 class MarkdownExporter:
-    """A readable transcript with times and speakers."""
+    """A readable transcript with times, speakers, tone flags and sounds."""
 
     suffix = ".md"
 
@@ -172,14 +192,28 @@ class MarkdownExporter:
         speaker: object = object()
         paragraph: list[str] = []
         start = 0.0
+        sounds = [s for s in session.latest("sound") if s.get("final")]
+        toned: set[str] = set()
         for caption in session.captions:
+            while sounds and sounds[0]["start"] <= caption.start:
+                if paragraph:
+                    lines += [" ".join(paragraph), ""]
+                    paragraph, speaker = [], object()
+                sound = sounds.pop(0)
+                lines += [f"[{format_clock(sound['start'])}] {sound['caption']}", ""]
             if caption.speaker != speaker or (paragraph and caption.start - start > 30):
                 if paragraph:
                     lines += [" ".join(paragraph), ""]
                 speaker, start, paragraph = caption.speaker, caption.start, []
                 who = f" **{caption.speaker}**" if caption.speaker else ""
                 paragraph.append(f"[{format_clock(caption.start)}]{who}")
+            tone = session.tone_at(caption.start, caption.end)
+            if tone is not None and tone["turn"] not in toned:  # once per flagged turn
+                toned.add(tone["turn"])
+                paragraph.append(f"_({tone['label']})_")
             paragraph.append(caption.text)
         if paragraph:
             lines += [" ".join(paragraph), ""]
+        for sound in sounds:
+            lines += [f"[{format_clock(sound['start'])}] {sound['caption']}", ""]
         return "\n".join(lines)

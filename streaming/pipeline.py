@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -33,9 +33,12 @@ from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.workers.runner import WorkerRunner
 
+from ..plugins.base import AudioAnalyzer, WindowRecognizer
+from .annotate import Annotator
 from .captioning import RevisionJob, StreamingCaptioner, revised_captions
 from .clock import SAMPLE_RATE, to_seconds
-from .records import Caption, Notice
+from .native_memory import release_free_memory
+from .records import Caption, Notice, Record, Word
 from .sources import AudioInputError, PcmFrame
 
 EventListener = Callable[[dict[str, Any]], Awaitable[None] | None]
@@ -52,10 +55,10 @@ class SessionAudioFrame(InputAudioRawFrame):
 
 
 @dataclass
-class CaptionFrame(DataFrame):
-    """A caption update leaving the caption engine."""
+class RecordFrame(DataFrame):
+    """A caption, speaker turn, sound or notice leaving an engine."""
 
-    caption: Caption | None = None
+    record: Record | None = None
 
 
 class EmissionClock:
@@ -135,9 +138,7 @@ class CaptionEngineProcessor(FrameProcessor):
         recognizer = self._captioner.recognizer
         loop = asyncio.get_running_loop()
         try:
-            words = await loop.run_in_executor(
-                self._reviser, recognizer.revise, job.audio, job.offset
-            )
+            words = await loop.run_in_executor(self._reviser, _revise_then_trim, recognizer, job)
         except Exception as exc:  # the first-pass captions stand; say so and go on
             logger.warning(f"caption revision failed at {job.offset:.1f}s: {exc}")
             return
@@ -177,21 +178,96 @@ class CaptionEngineProcessor(FrameProcessor):
     async def _push_captions(self, captions: list[Caption]) -> None:
         emitted = self._clock.now(self._captioner.clock_sample)
         for caption in captions:
-            await self.push_frame(CaptionFrame(caption=replace(caption, emitted=emitted)))
+            await self.push_frame(RecordFrame(record=replace(caption, emitted=emitted)))
+
+
+def _revise_then_trim(recognizer: WindowRecognizer, job: RevisionJob) -> list[Word]:
+    """The second pass, then give the pages it freed back to the system."""
+    try:
+        return recognizer.revise(job.audio, job.offset)
+    finally:
+        release_free_memory()
+
+
+class AnalyzerProcessor(FrameProcessor):
+    """Runs an audio analyser (speakers, sounds) beside the captioner, on its own thread.
+
+    Audio frames pass straight on, so the analyser never delays captions; it gets
+    the same audio through a queue and pushes its records when they are ready. At
+    the end of input it finishes before the end is passed on.
+    """
+
+    def __init__(self, analyzer: AudioAnalyzer, clock: EmissionClock, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._analyzer = analyzer
+        self._clock = clock
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=analyzer.name)
+        self._queue: asyncio.Queue[SessionAudioFrame | None] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._reached = 0
+
+    async def cleanup(self) -> None:
+        """Stop the analyser's thread."""
+        await super().cleanup()
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+        self._executor.shutdown(wait=False)
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        """Queue audio for the analyser; at the end, drain it first."""
+        await super().process_frame(frame, direction)
+        if isinstance(frame, SessionAudioFrame):
+            if self._worker is None:
+                self._worker = asyncio.create_task(self._work())
+            self._queue.put_nowait(frame)
+        elif isinstance(frame, EndFrame) and self._worker is not None:
+            self._queue.put_nowait(None)
+            await self._worker
+        await self.push_frame(frame, direction)
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            frame = await self._queue.get()
+            try:
+                if frame is None:
+                    records = await loop.run_in_executor(self._executor, self._analyzer.finish)
+                else:
+                    samples = np.frombuffer(frame.audio, dtype=np.int16).astype(np.float32)
+                    samples /= 32768.0
+                    self._reached = frame.start_sample + samples.size
+                    records = await loop.run_in_executor(
+                        self._executor, self._analyzer.feed, samples, frame.start_sample
+                    )
+            except Exception as exc:  # an engine failing must not stop the captions
+                logger.warning(f"{self._analyzer.name} engine failed: {exc}")
+                records = []
+            emitted = self._clock.now(self._reached)
+            for record in records:
+                await self.push_frame(RecordFrame(record=replace(record, emitted=emitted)))
+            if frame is None:
+                return
 
 
 class EventSink(FrameProcessor):
-    """The end of the pipeline: every caption becomes an event for the listeners."""
+    """The end of the pipeline: records are annotated and become events for the listeners."""
 
-    def __init__(self, listeners: list[EventListener], **kwargs: Any) -> None:
+    def __init__(
+        self, listeners: list[EventListener], annotator: Annotator | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._listeners = listeners
+        self._annotator = annotator or Annotator()
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
-        """Publish caption frames; pass everything on."""
+        """Publish records; pass everything on."""
         await super().process_frame(frame, direction)
-        if isinstance(frame, CaptionFrame) and frame.caption is not None:
-            await publish(self._listeners, frame.caption.to_event())
+        if isinstance(frame, RecordFrame) and frame.record is not None:
+            for record in self._annotator.on_record(frame.record):
+                await publish(self._listeners, record.to_event())
+        elif isinstance(frame, EndFrame):
+            for record in self._annotator.finish():
+                await publish(self._listeners, record.to_event())
         await self.push_frame(frame, direction)
 
 
@@ -221,6 +297,8 @@ async def run_pipeline(
     listeners: list[EventListener],
     *,
     realtime: bool,
+    analyzers: Sequence[AudioAnalyzer] = (),
+    annotator: Annotator | None = None,
     vad_stop_secs: float = 0.4,
 ) -> RunStats:
     """Run frames through VAD and captioning until the source ends.
@@ -234,8 +312,9 @@ async def run_pipeline(
     pipeline = Pipeline(
         [
             silero_vad(vad_stop_secs),
+            *(AnalyzerProcessor(analyzer, clock) for analyzer in analyzers),
             CaptionEngineProcessor(captioner, clock, credit),
-            EventSink(listeners),
+            EventSink(listeners, annotator),
         ]
     )
     worker = PipelineWorker(

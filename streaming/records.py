@@ -96,3 +96,99 @@ def caption_from_event(event: dict[str, Any]) -> Caption:
         emitted=float(event.get("emitted", 0.0)),
         revised=bool(event.get("revised", False)),
     )
+
+
+@dataclass(frozen=True)
+class Prosody:
+    """How a stretch of speech sounded: level, pitch and length."""
+
+    level_db: float  # active RMS level, dBFS
+    pitch_hz: float | None  # median F0 of voiced frames; None when too little was voiced
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SpeakerTurn:
+    """A stretch of speech by one speaker; a later event with the same id replaces it."""
+
+    id: str
+    speaker: str
+    start: float
+    end: float
+    final: bool
+    relabel: bool = False  # a refinement pass moved this turn to another speaker
+    prosody: Prosody | None = None
+    emitted: float = 0.0
+
+    def to_event(self) -> dict[str, Any]:
+        """The event-log form (design.md section 6)."""
+        return {
+            "type": "speaker",
+            "id": self.id,
+            "speaker": self.speaker,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "final": self.final,
+            **({"relabel": True} if self.relabel else {}),
+            "emitted": round(self.emitted, 3),
+        }
+
+
+@dataclass(frozen=True)
+class EmotionFlag:
+    """How one turn sounded, relative to that speaker's own usual voice."""
+
+    turn: str
+    speaker: str
+    start: float
+    end: float
+    label: str
+    arousal: float  # 0 calm .. 1 agitated
+    valence: float  # -1 negative .. 1 positive
+    emitted: float = 0.0
+
+    def to_event(self) -> dict[str, Any]:
+        """The event-log form (design.md section 6)."""
+        return {
+            "type": "emotion",
+            "turn": self.turn,
+            "speaker": self.speaker,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "label": self.label,
+            "arousal": round(self.arousal, 3),
+            "valence": round(self.valence, 3),
+            "emitted": round(self.emitted, 3),
+        }
+
+
+@dataclass(frozen=True)
+class SoundEvent:
+    """A non-speech sound; shown once while it lasts, then closed with its end."""
+
+    id: str
+    label: str
+    caption: str  # what a reader sees, e.g. "[phone ringing]"
+    start: float
+    end: float
+    confidence: float
+    final: bool
+    emitted: float = 0.0
+
+    def to_event(self) -> dict[str, Any]:
+        """The event-log form (design.md section 6)."""
+        return {
+            "type": "sound",
+            "id": self.id,
+            "label": self.label,
+            "caption": self.caption,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "confidence": round(self.confidence, 3),
+            "final": self.final,
+            "emitted": round(self.emitted, 3),
+        }
+
+
+Record = Caption | SpeakerTurn | EmotionFlag | SoundEvent | Notice
+"""Anything the pipeline publishes as an event."""

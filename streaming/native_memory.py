@@ -1,0 +1,31 @@
+"""Hand freed native memory back to the system (glibc), so RSS stays flat for hours.
+
+CTranslate2 allocates and frees buffers of a different size for every window; glibc
+keeps the freed pages in its arenas, and over a meeting RSS creeps up (measured:
++170 MB in 22 minutes). ``malloc_trim`` after each long-window pass releases them
+(the same run stayed within 520-560 MB).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+from functools import cache
+
+
+@cache
+def _trim_function() -> ctypes._CFuncPtr | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        return ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
+        return None
+
+
+def release_free_memory() -> None:
+    """Return free heap pages to the OS where the C library supports it."""
+    trim = _trim_function()
+    if trim is not None:
+        trim(0)

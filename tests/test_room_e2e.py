@@ -1,0 +1,118 @@
+"""End to end with every engine: a whole meeting replayed through the CLI, then renamed
+and exported, checked against the eval ground truth."""
+
+import json
+
+import pytest
+
+from roomtone.assistant.store import SessionStore
+from roomtone.cli import main
+
+from .conftest import eval_truth
+
+pytestmark = pytest.mark.slow
+
+MEETING = "dev_m03_onboarding"
+
+
+def latest(events: list[dict], kind: str) -> list[dict]:
+    by_id = {}
+    for event in events:
+        if event["type"] == kind:
+            by_id[event.get("id", event.get("turn"))] = event
+    return list(by_id.values())
+
+
+@pytest.fixture(scope="module")
+def run(eval_dir, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("room")
+    events, db = folder / "events.jsonl", folder / "s.db"
+    audio = eval_dir / f"{MEETING}.flac"
+    rc = main(
+        ["replay", str(audio), "--fast", "--events", str(events), "--session", str(db), "--quiet"]
+    )
+    assert rc == 0
+    return [json.loads(line) for line in events.read_text().splitlines()], db
+
+
+def truth_speaker(truth: dict, t: float) -> str | None:
+    return next(
+        (turn["speaker"] for turn in truth["turns"] if turn["start"] <= t <= turn["end"]), None
+    )
+
+
+def test_speaker_turns_follow_the_contract_and_find_both_people(run):
+    events, _ = run
+    turns = latest(events, "speaker")
+    assert turns and all(t.keys() >= {"type", "speaker", "start", "end"} for t in turns)
+    assert all(t["final"] for t in turns)
+    assert len({t["speaker"] for t in turns}) == 2
+
+
+def test_captions_carry_the_right_speaker(run):
+    events, _ = run
+    truth = eval_truth(MEETING)
+    captions = [c for c in latest(events, "caption") if c["final"] and c["words"]]
+    pairs = [
+        (truth_speaker(truth, (w["start"] + w["end"]) / 2), c["speaker"])
+        for c in captions
+        for w in c["words"]
+    ]
+    pairs = [(t, s) for t, s in pairs if t is not None]
+    assert all(s is not None for _, s in pairs)
+    # the label each true speaker mostly gets, then how often words get it
+    mapping = {
+        t: max({s for tt, s in pairs if tt == t}, key=lambda s: pairs.count((t, s)))
+        for t, _ in pairs
+    }
+    assert len(set(mapping.values())) == 2
+    assert sum(mapping[t] == s for t, s in pairs) / len(pairs) >= 0.9
+
+
+def test_the_bell_is_captioned_once(run):
+    events, _ = run
+    bell = next(e for e in eval_truth(MEETING)["events"] if e["label"] == "bell")
+    sounds = latest(events, "sound")
+    assert [(s["label"], s["caption"]) for s in sounds] == [("bell", "[bell]")]
+    assert abs(sounds[0]["start"] - bell["start"]) <= 1.0
+    assert [e["final"] for e in events if e["type"] == "sound"] == [False, True]
+
+
+def test_agitated_turns_are_flagged_and_few_others(run):
+    events, _ = run
+    truth = eval_truth(MEETING)
+    flags = [f for f in latest(events, "emotion") if f["label"] != "neutral"]
+    assert all(
+        f.keys() >= {"type", "speaker", "start", "end", "label", "arousal", "valence"}
+        for f in flags
+    )
+    high = [t for t in truth["turns"] if t["arousal"] == "high"]
+    flagged = [
+        t for t in high if any(f["start"] < t["end"] and f["end"] > t["start"] for f in flags)
+    ]
+    assert len(flagged) == len(high)
+    stray = [
+        f for f in flags if not any(f["start"] < t["end"] and f["end"] > t["start"] for t in high)
+    ]
+    assert len(stray) <= 2
+
+
+def test_names_persist_and_exports_show_speakers_tones_and_sounds(run, tmp_path):
+    _, db = run
+    assert main(["rename", str(db), "S1", "Julia"]) == 0
+    assert main(["rename", str(db), "S9", "Nobody"]) == 2  # no such speaker: a clear error
+    with SessionStore(db) as store:
+        assert store.speaker_names(store.latest_session()) == {"S1": "Julia"}
+    out = tmp_path / "minutes.md"
+    assert main(["export", str(db), "--format", "md", "-o", str(out)]) == 0
+    text = out.read_text()
+    assert "**Julia**" in text and "[bell]" in text
+    assert any(f"_({label})_" in text for label in ("raised voice", "excited", "emphatic"))
+    doc = json.loads(_export_json(db, tmp_path))
+    assert doc["speaker_names"] == {"S1": "Julia"} and doc["sounds"] and doc["tones"]
+
+
+def _export_json(db, tmp_path):
+    out = tmp_path / "all.json"
+    assert main(["export", str(db), "--format", "json", "-o", str(out)]) == 0
+    return out.read_text()
