@@ -84,6 +84,7 @@ async def run(path: Path, timed: TimedRecognizer, checkpoints: list[float]) -> d
     process = psutil.Process()
     captioner = StreamingCaptioner(timed)
     rss: dict[float, float] = {}
+    trace: list[tuple[float, float]] = []  # (session minute, RSS MB now)
     peak = 0.0
     finals = 0
 
@@ -97,6 +98,7 @@ async def run(path: Path, timed: TimedRecognizer, checkpoints: list[float]) -> d
             now = process.memory_info().rss / 2**20
             peak = max(peak, now)
             minute = captioner.clock_sample / 16000 / 60
+            trace.append((minute, now))
             for c in checkpoints:
                 if minute >= c and c not in rss:
                     rss[c] = peak
@@ -108,7 +110,7 @@ async def run(path: Path, timed: TimedRecognizer, checkpoints: list[float]) -> d
     )
     sampler.cancel()
     rss.setdefault(checkpoints[-1], peak)
-    return {"stats": stats, "rss": rss, "finals": finals}
+    return {"stats": stats, "rss": rss, "finals": finals, "trace": trace}
 
 
 def main() -> None:
@@ -161,6 +163,9 @@ def main() -> None:
             ]
         )
     stats = out["stats"]
+    trace = np.array(out["trace"])
+    late = trace[trace[:, 0] >= 10] if trace.size else trace
+    slope = float(np.polyfit(late[:, 0], late[:, 1], 1)[0] * 10) if len(late) > 10 else None
     print(
         f"\n{args.minutes:.0f}-minute meeting replayed --fast: "
         f"{stats.audio_seconds:.0f} s of audio "
@@ -180,6 +185,8 @@ def main() -> None:
         ],
         rows,
     )
+    if slope is not None:
+        print(f"\nRSS slope after minute 10: {slope:+.1f} MB per 10 minutes of meeting")
     path = write_results(
         "long_session",
         {
@@ -191,6 +198,7 @@ def main() -> None:
             "final_captions": out["finals"],
             "buckets": buckets,
             "peak_rss_mb": {str(k): v for k, v in out["rss"].items()},
+            "rss_slope_mb_per_10min_after_10min": slope,
         },
     )
     print(f"\nwrote {path}")

@@ -35,6 +35,7 @@ from roomtone.streaming.sources import decode_file, file_frames
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 SOUND_TOLERANCE_S = 1.0
+RESULTS_EVENTS = Path("/tmp/roomtone-bench/room_engines")  # the event logs, to inspect
 
 
 def replay(recognizer: WhisperCaptioner, audio: Path, engines: bool) -> tuple[list[dict], object]:
@@ -59,7 +60,7 @@ def latest(events: list[dict], kind: str) -> list[dict]:
     by_id: dict[str, dict] = {}
     for event in events:
         if event["type"] == kind:
-            by_id[event.get("id") or f"{kind}{len(by_id)}"] = event
+            by_id[event.get("id") or event.get("turn") or f"{kind}{len(by_id)}"] = event
     return list(by_id.values())
 
 
@@ -155,6 +156,9 @@ def main() -> None:
         audio = args.eval_dir / truth["audio"]
         plain, _ = replay(recognizer, audio, engines=False)
         events, stats = replay(recognizer, audio, engines=True)
+        RESULTS_EVENTS.mkdir(parents=True, exist_ok=True)
+        with open(RESULTS_EVENTS / f"{meeting}.jsonl", "w") as f:
+            f.writelines(json.dumps(e) + "\n" for e in events)
         turns = [(e["start"], e["end"], e["speaker"]) for e in latest(events, "speaker")]
         ours = der(truth, turns)
         speakers = len({speaker for *_, speaker in turns})

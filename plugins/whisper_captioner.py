@@ -33,6 +33,8 @@ _NO_SPEECH_LOGPROB = -1.0
 # Whisper tokens per second of speech are about 3 to 4; more means a repetition loop.
 _MAX_TOKENS_PER_SECOND = 6
 _REVISION_BEAM = 5
+_REVISION_PASSES = 3  # a window that ended early is read on from its last word, this often
+_REVISION_MIN_REST = 2.0  # seconds left after the last word worth reading again
 
 
 class WhisperCaptioner:
@@ -135,10 +137,25 @@ class WhisperCaptioner:
 
         The whole block is one Whisper window (padded to 30 s, as in training), with
         beam search, so the words get the context that short live windows lack.
-        Temperature stays 0 so that a replay gives the same result every time.
+        Temperature stays 0 so that a replay gives the same result every time. In
+        noise Whisper sometimes ends a window early ("Before we go on, no," and
+        nothing for the 20 s after, or a loop of "no, no, no" that is cut): then the
+        rest is read again from the last word kept, as offline decoding moves on.
         """
-        if audio.size < 1600:
-            return []
+        words: list[Word] = []
+        position = 0
+        for _ in range(_REVISION_PASSES):
+            rest = audio[position:]
+            if rest.size < _REVISION_MIN_REST * 16_000:
+                break
+            found = cut_loops(self._revise_window(rest, offset + position / 16_000), "")
+            if not found:
+                break
+            words += found
+            position = round((found[-1].end - offset) * 16_000)
+        return words
+
+    def _revise_window(self, audio: np.ndarray, offset: float) -> list[Word]:
         segments, _ = self._reviser.transcribe(
             audio,
             language=None if not self._reviser.model.is_multilingual else "en",
@@ -153,7 +170,7 @@ class WhisperCaptioner:
             for segment in segments
             for w in segment.words or []
         ]
-        return cut_loops(heard_words(spoken_words(pieces), offset, audio.size / 16_000), "")
+        return heard_words(spoken_words(pieces), offset, audio.size / 16_000)
 
     def _count_words(self, forced: list[int]) -> int:
         """How many aligned words the forced prefix tokens account for."""

@@ -27,6 +27,7 @@ class Annotator:
         self._turns: OrderedDict[str, SpeakerTurn] = OrderedDict()
         self._finals: OrderedDict[str, Caption] = OrderedDict()
         self._waiting: list[SpeakerTurn] = []  # final turns whose words are not final yet
+        self._flags: OrderedDict[str, EmotionFlag] = OrderedDict()  # by turn id
         self._caption_end = 0.0  # end of the latest final caption
 
     def on_record(self, record: Record) -> list[Record]:
@@ -72,6 +73,10 @@ class Annotator:
                 updated = replace(caption, speaker=speaker, emitted=turn.emitted)
                 self._finals[caption.id] = updated
                 out.append(updated)
+        flag = self._flags.get(turn.id)
+        if flag is not None and flag.speaker != turn.speaker:  # the flag follows its turn
+            self._flags[turn.id] = replace(flag, speaker=turn.speaker, emitted=turn.emitted)
+            out.append(self._flags[turn.id])
         if turn.final and not turn.relabel and self._tone is not None:
             self._waiting.append(turn)
             out += self._judge(until=self._caption_end, emitted=turn.emitted)
@@ -88,7 +93,8 @@ class Annotator:
             flag: EmotionFlag | None = self._tone.judge(latest, list(self._finals.values()))
             if flag is not None:
                 stamp = emitted if emitted is not None else latest.emitted
-                flags.append(replace(flag, emitted=stamp))
+                self._flags[turn.id] = replace(flag, emitted=stamp)
+                flags.append(self._flags[turn.id])
         return flags
 
     def _caption_speaker(self, caption: Caption) -> str | None:
@@ -97,7 +103,7 @@ class Annotator:
         return self.speaker_at(caption.start, caption.end) or caption.speaker
 
     def _forget(self, before: float) -> None:
-        for store in (self._turns, self._finals):
+        for store in (self._turns, self._finals, self._flags):
             while store:
                 first = next(iter(store.values()))
                 if first.end >= before:

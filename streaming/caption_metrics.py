@@ -81,8 +81,15 @@ def word_latency(events: Sequence[dict[str, Any]]) -> LatencyReport:
     for event in sorted(captions, key=lambda e: e["emitted"]):
         for w in event["words"]:
             shown.setdefault(word_key(w["text"]), []).append((w["end"], event["emitted"]))
+    # When each caption's words became final: a final sent again with the same words
+    # (only its speaker label changed) does not delay them.
+    settled: dict[str, tuple[str, float]] = {}
+    for event in sorted(captions, key=lambda e: e["emitted"]):
+        if event["final"] and settled.get(event["id"], ("",))[0] != event["text"]:
+            settled[event["id"]] = (event["text"], event["emitted"])
     first, final = [], []
     for event in final_caption_events(captions):
+        final_at = settled[event["id"]][1]
         for w in event["words"]:
             end = w["end"]
             seen = [
@@ -90,8 +97,8 @@ def word_latency(events: Sequence[dict[str, Any]]) -> LatencyReport:
                 for e_end, em in shown.get(word_key(w["text"]), [])
                 if abs(e_end - end) <= _SAME_WORD_S
             ]
-            first.append(min([*seen, event["emitted"]]) - end)
-            final.append(event["emitted"] - end)
+            first.append(min([*seen, final_at]) - end)
+            final.append(final_at - end)
     if not final:
         return LatencyReport(float("nan"), float("nan"), float("nan"), float("nan"), 0)
     return LatencyReport(

@@ -71,3 +71,22 @@ def test_revise_reads_a_whole_block_with_session_times(recognizer, onboarding_au
     assert wer(reference, " ".join(w.text for w in words)) <= 0.1
     assert all(offset <= w.start <= w.end <= offset + 28.0 for w in words)
     assert all(a.start <= b.start for a, b in itertools.pairwise(words))
+
+
+@pytest.mark.slow
+def test_revise_reads_on_past_a_decoder_loop_in_noise(recognizer, eval_dir):
+    """In dev_m02's pink noise Whisper loops ("no, no, no, …") 2 s into this block; the
+    loop is cut and the remaining 24 s are read, as offline decoding moves on."""
+    from roomtone.streaming.sources import decode_file
+
+    from .conftest import reference_between
+
+    audio = decode_file(eval_dir / "dev_m02_budget.flac")
+    start, end = 25.7, 51.6
+    words = recognizer.revise(audio[int(start * 16000) : int(end * 16000)], start)
+    assert len(words) >= 40
+    assert all(start <= a.start <= b.start < end for a, b in itertools.pairwise(words))
+    reference = reference_between("dev_m02_budget", start, end)
+    from roomtone.streaming.caption_metrics import wer
+
+    assert wer(reference, " ".join(w.text for w in words)) <= 0.35

@@ -116,3 +116,66 @@ def _export_json(db, tmp_path):
     out = tmp_path / "all.json"
     assert main(["export", str(db), "--format", "json", "-o", str(out)]) == 0
     return out.read_text()
+
+
+def _replay_audio(audio, tmp_path):
+    import soundfile as sf
+
+    path = tmp_path / "input.wav"
+    sf.write(path, audio, 16000, subtype="PCM_16")
+    events_path = tmp_path / "events.jsonl"
+    rc = main(
+        [
+            "replay",
+            str(path),
+            "--fast",
+            "--events",
+            str(events_path),
+            "--session",
+            str(tmp_path / "s.db"),
+            "--quiet",
+        ]
+    )
+    assert rc == 0
+    return [json.loads(line) for line in events_path.read_text().splitlines()]
+
+
+def _music(eval_dir):
+    import numpy as np
+
+    from roomtone.streaming.sources import decode_file
+
+    music = next(e for e in eval_truth("dev_m02_budget")["events"] if e["label"] == "music")
+    audio = decode_file(eval_dir / "dev_m02_budget.flac")
+    return np.tile(audio[int(music["start"] * 16000) : int(music["end"] * 16000)], 3)
+
+
+@pytest.mark.parametrize("kind", ["silence", "noise", "music"])
+def test_no_speech_gives_no_speakers_tones_or_captions(kind, eval_dir, tmp_path):
+    import numpy as np
+
+    from .room_audio import pink_noise
+
+    audio = {
+        "silence": lambda: np.zeros(20 * 16000, np.float32),
+        "noise": lambda: pink_noise(20, -30),
+        "music": lambda: _music(eval_dir),
+    }[kind]()
+    events = _replay_audio(audio, tmp_path)
+    assert not [e for e in events if e["type"] in ("speaker", "emotion")]
+    assert not [c for c in latest(events, "caption") if c["words"]]
+    sounds = {s["caption"] for s in latest(events, "sound")}
+    assert sounds == {"silence": set(), "noise": {"[background noise]"}, "music": {"[music]"}}[kind]
+
+
+def test_a_monologue_is_one_speaker_with_no_tone_flags(eval_dir, tmp_path):
+    from roomtone.streaming.sources import decode_file
+
+    from .room_audio import turns_of
+
+    truth = eval_truth("dev_m01_launch")
+    calm = {**truth, "turns": [t for t in truth["turns"] if t["arousal"] != "high"]}
+    audio = turns_of(decode_file(eval_dir / "dev_m01_launch.flac"), calm, "S1")
+    events = _replay_audio(audio, tmp_path)
+    assert {t["speaker"] for t in latest(events, "speaker")} == {"S1"}
+    assert [f["label"] for f in latest(events, "emotion") if f["label"] != "neutral"] == []

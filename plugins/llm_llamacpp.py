@@ -1,0 +1,141 @@
+"""llama.cpp (llama-cpp-python) as the assistant's language model, with a cached prefix.
+
+The context holds a growing prefix — the meeting so far — evaluated once. A question
+is evaluated after it, answered, and the context is cut back to the prefix, so the
+next question (or the next piece of meeting) pays only for its own tokens.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model_files import ModelNotFoundError, gguf_model
+
+_HINT = "pip install llama-cpp-python (built from source: CMAKE_ARGS=-DGGML_NATIVE=OFF)"
+
+
+@dataclass(frozen=True)
+class LLMCapabilities:
+    """What a language-model backend offers the assistant."""
+
+    prefix_cache: bool  # extending the prefix costs only the new tokens
+    context_tokens: int
+    streaming: bool = True
+
+
+class LlamaCppLLM:
+    """A local GGUF model; one context whose prefix grows with the meeting."""
+
+    name = "llama.cpp"
+
+    def __init__(
+        self,
+        model: str | Path = "qwen2.5-coder-1.5b",
+        *,
+        context_tokens: int = 16_384,
+        threads: int | None = None,
+        batch: int = 256,
+    ) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise ModelNotFoundError(f"the language-model runtime is missing; {_HINT}") from exc
+        path = gguf_model(str(model))
+        try:
+            self._llm = Llama(
+                model_path=str(path),
+                n_ctx=context_tokens,
+                n_threads=threads or max(1, (os.cpu_count() or 2)),
+                n_batch=batch,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelNotFoundError(f"{path} could not be loaded ({exc}); is it corrupt?") from exc
+        self.model_path = path
+        self.capabilities = LLMCapabilities(prefix_cache=True, context_tokens=context_tokens)
+        self._prefix: list[int] = []  # tokens of the cached prefix, evaluated in order
+        self._lock = threading.Lock()  # one user of the context at a time
+        self._eos = {self._llm.token_eos(), *self._special_stops()}
+
+    @property
+    def prefix_tokens(self) -> int:
+        """How many tokens the cached prefix holds."""
+        return len(self._prefix)
+
+    def tokens(self, text: str) -> list[int]:
+        """Tokens of ``text`` (special tokens such as ``<|im_start|>`` recognised)."""
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def extend(self, text: str, chunk: int = 128) -> int:
+        """Append ``text`` to the prefix, evaluating only its tokens; returns their count.
+
+        Evaluated ``chunk`` tokens at a time, releasing the context in between, so a
+        question never waits for more than one chunk of meeting.
+        """
+        new = self.tokens(text)
+        for i in range(0, len(new), chunk):
+            with self._lock:
+                self._restore_prefix()
+                piece = new[i : i + chunk]
+                self._llm.eval(piece)
+                self._prefix += piece
+        return len(new)
+
+    def reset(self, text: str = "") -> None:
+        """Start the prefix over (after the memory folded old parts into a summary)."""
+        with self._lock:
+            self._prefix = []
+            self._llm.reset()
+        if text:
+            self.extend(text)
+
+    def complete(
+        self, suffix: str, max_tokens: int = 256, use_prefix: bool = True
+    ) -> Iterator[str]:
+        """Stream the answer to prefix + ``suffix`` (greedy); the prefix is kept as it was.
+
+        ``use_prefix=False`` evaluates everything from scratch (the benchmark's
+        baseline without a cache).
+        """
+        with self._lock:
+            if use_prefix:
+                self._restore_prefix()
+                self._llm.eval(self.tokens(suffix))
+            else:
+                prefix = list(self._prefix)
+                self._llm.reset()
+                self._llm.eval(prefix + self.tokens(suffix))
+            produced: list[int] = []
+            try:
+                for _ in range(max_tokens):
+                    token = self._llm.sample(temp=0.0, top_k=1)
+                    if token in self._eos:
+                        break
+                    before = self._llm.detokenize(produced).decode("utf-8", errors="ignore")
+                    produced.append(token)
+                    after = self._llm.detokenize(produced).decode("utf-8", errors="ignore")
+                    if len(after) > len(before):
+                        yield after[len(before) :]
+                    self._llm.eval([token])
+            finally:
+                self._restore_prefix()
+
+    def _restore_prefix(self) -> None:
+        """Cut the context back to the prefix (what a question added is dropped)."""
+        if self._llm.n_tokens > len(self._prefix):
+            self._llm.n_tokens = len(self._prefix)
+        elif self._llm.n_tokens < len(self._prefix):  # the context was reset: rebuild it
+            self._llm.n_tokens = 0
+            self._llm.eval(self._prefix)
+
+    def _special_stops(self) -> list[int]:
+        stops = []
+        for text in ("<|im_end|>", "<|endoftext|>"):
+            ids = self._llm.tokenize(text.encode(), add_bos=False, special=True)
+            if len(ids) == 1:
+                stops.append(ids[0])
+        return stops
