@@ -70,12 +70,43 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--id", type=int, help="session id in the file (default: the latest)")
     export.add_argument("--format", choices=("md", "json", "srt", "vtt"), default="md")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "--minutes",
+        action="store_true",
+        help="add a summary, decisions and action items (md, json; needs roomtone[llm])",
+    )
+    export.add_argument("--llm", default="qwen2.5-coder-1.5b", help="language model for --minutes")
 
     rename = sub.add_parser("rename", help="give a speaker label a name (kept in the session)")
     rename.add_argument("session", metavar="SESSION", help="session database file")
     rename.add_argument("speaker", help="the label, e.g. S1")
     rename.add_argument("name", help="the name to show, e.g. Alice")
     rename.add_argument("--id", type=int, help="session id in the file (default: the latest)")
+
+    def llm_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("session", metavar="SESSION", help="session database file")
+        p.add_argument("--id", type=int, help="session id in the file (default: the latest)")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument(
+            "--llm",
+            default="qwen2.5-coder-1.5b",
+            help="language model: qwen2.5-coder-1.5b (bundled), qwen2.5-coder-0.5b, "
+            "or a .gguf path",
+        )
+        p.add_argument(
+            "--endpoint",
+            metavar="URL",
+            help="an OpenAI-compatible server instead (e.g. http://127.0.0.1:8000/v1); "
+            "--llm then names its model",
+        )
+
+    ask = sub.add_parser("ask", help="ask a question about a session")
+    llm_options(ask)
+    ask.add_argument("question")
+    ask.add_argument("--since", metavar="MM:SS", help="only what was said from this time on")
+
+    actions = sub.add_parser("actions", help="the action items of a session")
+    llm_options(actions)
 
     sessions = sub.add_parser("sessions", help="list the sessions in a database")
     sessions.add_argument("session", metavar="DB", nargs="?", default=DEFAULT_DB)
@@ -97,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sessions(args)
         if args.command == "rename":
             return _rename(args)
+        if args.command in ("ask", "actions"):
+            return _ask(args)
     except CliError as exc:
         print(f"roomtone: {exc}", file=sys.stderr)
         return 2
@@ -281,17 +314,65 @@ def _export(args: argparse.Namespace) -> int:
     store = _open_store(args.session, must_exist=True)
     try:
         session_id = store.check_session(args.id) if args.id else store.latest_session()
+        minutes = _minutes(store, session_id, args.llm) if args.minutes else None
         if args.output:
-            write(store, session_id, args.format, args.output)
+            write(store, session_id, args.format, args.output, minutes)
             print(f"roomtone: wrote {args.output}", file=sys.stderr)
         else:
-            sys.stdout.write(render(store, session_id, args.format))
+            sys.stdout.write(render(store, session_id, args.format, minutes))
     except SessionNotFoundError as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:
         raise CliError(f"cannot write {args.output}: {exc}") from exc
     finally:
         store.close()
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    import json
+
+    from .assistant.actions import action_items
+    from .assistant.ask import (
+        answer_question,
+        check_question,
+        parse_since,
+        session_transcript,
+    )
+    from .assistant.memory import MeetingMemory
+    from .assistant.store import SessionNotFoundError
+    from .plugins.llm_llamacpp import LlamaCppLLM
+    from .plugins.llm_openai import EndpointError, OpenAICompatibleLLM
+    from .plugins.model_files import ModelNotFoundError
+
+    store = _open_store(args.session, must_exist=True)
+    try:
+        session_id = store.check_session(args.id) if args.id else store.latest_session()
+        transcript = session_transcript(store, session_id)
+    except SessionNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        store.close()
+    try:
+        since = parse_since(args.since) if getattr(args, "since", None) else None
+        if args.command == "ask":
+            check_question(transcript, args.question, since)
+        llm = (
+            OpenAICompatibleLLM(args.endpoint, args.llm) if args.endpoint else LlamaCppLLM(args.llm)
+        )
+        if args.command == "ask":
+            answer = answer_question(llm, transcript, args.question, since)
+            print(json.dumps(answer.to_json()) if args.json else answer.text)
+            return 0
+        memory = MeetingMemory(llm)
+        memory.update(transcript)
+        items = action_items(memory, transcript) if transcript.lines() else []
+    except (ValueError, ModelNotFoundError, EndpointError) as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        print(json.dumps([item.to_json() for item in items]))
+    else:
+        print("\n".join(item.render() for item in items) or "No action items.")
     return 0
 
 
@@ -309,6 +390,22 @@ def _rename(args: argparse.Namespace) -> int:
     shown = " ".join(args.name.split())
     print(f"roomtone: {args.speaker} is now shown as {shown}", file=sys.stderr)
     return 0
+
+
+def _minutes(store: Any, session_id: int, llm_name: str) -> dict[str, Any]:
+    from .assistant.ask import session_transcript
+    from .assistant.memory import MeetingMemory
+    from .assistant.minutes import write_minutes
+    from .plugins.llm_llamacpp import LlamaCppLLM
+    from .plugins.model_files import ModelNotFoundError
+
+    transcript = session_transcript(store, session_id)
+    try:
+        memory = MeetingMemory(LlamaCppLLM(llm_name))
+    except ModelNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    memory.update(transcript)
+    return write_minutes(memory, transcript).to_json()
 
 
 def _sessions(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ class SessionExport:
     captions: list[Caption]
     events: list[dict[str, Any]]
     speaker_names: dict[str, str] = field(default_factory=dict)
+    minutes: dict[str, Any] | None = None  # summary, decisions, action_items (assistant)
 
     def latest(self, kind: str) -> list[dict[str, Any]]:
         """The last version of each event of ``kind`` (same id replaces), in time order."""
@@ -156,6 +157,7 @@ class JsonExporter:
         """One JSON document."""
         doc = {
             "session": session.meta,
+            **({"minutes": session.minutes} if session.minutes is not None else {}),
             "speaker_names": session.speaker_names,
             "captions": [c.to_event() for c in session.captions],
             "speakers": session.latest("speaker"),
@@ -188,6 +190,8 @@ class MarkdownExporter:
             )
         if notices:
             lines.append("")
+        if session.minutes is not None:
+            lines += _minutes_markdown(session.minutes)
         lines += ["## Transcript", ""]
         speaker: object = object()
         paragraph: list[str] = []
@@ -217,3 +221,19 @@ class MarkdownExporter:
         for sound in sounds:
             lines += [f"[{format_clock(sound['start'])}] {sound['caption']}", ""]
         return "\n".join(lines)
+
+
+def _minutes_markdown(minutes: dict[str, Any]) -> list[str]:
+    """Summary, decisions and action items as Markdown sections."""
+    out = ["## Summary", ""]
+    out += [f"- {item}" for item in minutes.get("summary") or ["(nothing to summarise)"]]
+    out += ["", "## Decisions", ""]
+    out += [f"- {item}" for item in minutes.get("decisions") or ["(none recorded)"]]
+    out += ["", "## Action items", ""]
+    actions = minutes.get("action_items") or []
+    for a in actions:
+        due = f" — due {a['due']}" if a.get("due") else ""
+        out.append(f"- [{format_clock(a['said_at'])}] **{a['owner']}**: {a['task']}{due}")
+    if not actions:
+        out.append("- (none)")
+    return [*out, ""]

@@ -1,0 +1,59 @@
+"""Ask about a stored session from the command line: answers and action items."""
+
+from __future__ import annotations
+
+import re
+
+from ..streaming.clock import format_clock
+from .memory import Answer, MeetingMemory
+from .store import SessionStore
+from .transcript import Transcript
+
+_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})$")
+
+
+def parse_since(text: str) -> float:
+    """Seconds from ``mm:ss``, ``h:mm:ss`` or plain seconds; a clear error otherwise."""
+    text = text.strip()
+    match = _CLOCK.match(text)
+    if match:
+        hours, minutes, seconds = match.groups()
+        return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"--since {text!r}: write a time as mm:ss (e.g. 10:40)") from None
+    if value < 0:
+        raise ValueError("--since cannot be negative")
+    return value
+
+
+def session_transcript(store: SessionStore, session_id: int) -> Transcript:
+    """The transcript of a stored session, as far as it has got."""
+    transcript = Transcript()
+    for event in store.events(session_id):
+        transcript.add(event)
+    return transcript
+
+
+def check_question(transcript: Transcript, question: str, since: float | None) -> None:
+    """A clear error for an empty question or a ``since`` past the meeting so far."""
+    if not " ".join(question.split()):
+        raise ValueError("the question is empty: ask something about the meeting")
+    if since is not None and since > transcript.heard_until:
+        raise ValueError(
+            f"--since {format_clock(since)} is after the end of the meeting so far "
+            f"({format_clock(transcript.heard_until)})"
+        )
+
+
+def answer_question(
+    llm, transcript: Transcript, question: str, since: float | None = None
+) -> Answer:
+    """Answer one question about the transcript with a fresh memory over ``llm``."""
+    check_question(transcript, question, since)
+    if not transcript.lines():
+        return Answer("Nothing has been said yet.", [], 0.0, 0.0, 0)
+    memory = MeetingMemory(llm)
+    memory.update(transcript)
+    return memory.answer(question, transcript, since=since)

@@ -1,0 +1,57 @@
+"""Minutes: a short summary and the decisions, asked of the cached meeting; action items too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .actions import ActionItem, action_items
+from .memory import MeetingMemory, cited_lines
+from .transcript import Transcript
+
+SUMMARY_PROMPT = (
+    "\nSummarise the meeting so far in three to six short bullet points for someone who "
+    "missed it, each ending with the [mm:ss] time it rests on.<|im_end|>\n<|im_start|>assistant\n"
+)
+DECISIONS_PROMPT = (
+    "\nList the decisions the meeting made (what was agreed, with numbers, dates and "
+    "names), one per line starting with '- ' and ending with its [mm:ss] time. If no "
+    "decision was made, write: None.<|im_end|>\n<|im_start|>assistant\n"
+)
+
+
+@dataclass(frozen=True)
+class Minutes:
+    """What a team takes away from a meeting."""
+
+    summary: list[str]
+    decisions: list[str]
+    actions: list[ActionItem] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON form."""
+        return {
+            "summary": self.summary,
+            "decisions": self.decisions,
+            "action_items": [a.to_json() for a in self.actions],
+        }
+
+
+def write_minutes(memory: MeetingMemory, transcript: Transcript) -> Minutes:
+    """Summary, decisions and action items; bullets citing no real moment are dropped."""
+    tail = "".join(line.render() + "\n" for line in transcript.lines()[memory.lines_in_prefix :])
+    lines = transcript.lines()
+
+    def bullets(prompt: str) -> list[str]:
+        text = "".join(memory.llm.complete(tail + prompt, max_tokens=400))
+        out = []
+        for raw in text.splitlines():
+            item = raw.strip().lstrip("-*• ").strip()
+            if item and cited_lines(item, lines):
+                out.append(item)
+        return out
+
+    return Minutes(
+        summary=bullets(SUMMARY_PROMPT),
+        decisions=bullets(DECISIONS_PROMPT),
+        actions=action_items(memory, transcript),
+    )
