@@ -127,7 +127,9 @@ class CaptionEngineProcessor(FrameProcessor):
         self._reviser.shutdown(wait=False)
 
     async def _off_loop(self, work: Callable[[], list[Caption]]) -> list[Caption]:
-        captions = await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        captions = await asyncio.get_running_loop().run_in_executor(
+            self._executor, _then_trim, work
+        )
         for job in self._captioner.pop_revisions():
             task = asyncio.create_task(self._revise(job))
             self._revising.add(task)
@@ -183,8 +185,13 @@ class CaptionEngineProcessor(FrameProcessor):
 
 def _revise_then_trim(recognizer: WindowRecognizer, job: RevisionJob) -> list[Word]:
     """The second pass, then give the pages it freed back to the system."""
+    return _then_trim(lambda: recognizer.revise(job.audio, job.offset))
+
+
+def _then_trim(work: Callable[[], list[Any]]) -> list[Any]:
+    """Run recognition work, then give the pages it freed back to the system."""
     try:
-        return recognizer.revise(job.audio, job.offset)
+        return work()
     finally:
         release_free_memory()
 
