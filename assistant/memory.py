@@ -98,12 +98,8 @@ class MeetingMemory:
         use_prefix: bool = True,
     ) -> Iterator[str]:
         """Stream the answer to ``question`` about the meeting so far."""
-        question = " ".join(question.split())
-        if not question:
-            raise ValueError("the question is empty")
-        yield from self.llm.complete(
-            self._suffix(question, transcript, since), max_tokens, use_prefix=use_prefix
-        )
+        suffix = self._prompt(question, transcript, since)
+        yield from self.llm.complete(suffix, max_tokens, use_prefix=use_prefix)
 
     def answer(
         self,
@@ -117,8 +113,8 @@ class MeetingMemory:
         started = time.perf_counter()
         first = None
         pieces = []
-        suffix = self._suffix(" ".join(question.split()), transcript, since)
-        for piece in self.ask(question, transcript, since=since, use_prefix=use_prefix):
+        suffix = self._prompt(question, transcript, since)
+        for piece in self.llm.complete(suffix, 200, use_prefix=use_prefix):
             if first is None:
                 first = time.perf_counter() - started
             pieces.append(piece)
@@ -131,6 +127,13 @@ class MeetingMemory:
             total_s=total,
             prompt_tokens=len(self.llm.tokens(suffix)),
         )
+
+    def _prompt(self, question: str, transcript: Transcript, since: float | None) -> str:
+        """What follows the cached prefix for ``question`` (a clear error if it is empty)."""
+        question = " ".join(question.split())
+        if not question:
+            raise ValueError("the question is empty")
+        return self._suffix(question, transcript, since)
 
     def _suffix(self, question: str, transcript: Transcript, since: float | None) -> str:
         tail = transcript.lines()[len(self._in_prefix) + sum(len(f.lines) for f in self._folded) :]

@@ -16,7 +16,6 @@ prefix and with the cache off (the whole prefix evaluated again), side by side.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import subprocess
 import sys
@@ -27,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psutil
 from machine import print_table, write_results
+from replay import replay
 from whisper_normalizer.english import EnglishTextNormalizer
 
 from roomtone.assistant.actions import action_items
@@ -34,30 +34,9 @@ from roomtone.assistant.memory import MeetingMemory
 from roomtone.assistant.transcript import Transcript
 from roomtone.plugins.llm_llamacpp import LlamaCppLLM
 from roomtone.plugins.whisper_captioner import WhisperCaptioner
-from roomtone.streaming.captioning import StreamingCaptioner
-from roomtone.streaming.pipeline import run_pipeline
-from roomtone.streaming.room_engines import EngineChoice, build_engines
-from roomtone.streaming.sources import file_frames
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 normalise = EnglishTextNormalizer()
-
-
-def replay_events(recognizer: WhisperCaptioner, audio: Path) -> list[dict]:
-    """A --fast replay with every engine; the events in order."""
-    events: list[dict] = []
-    analyzers, annotator = build_engines(EngineChoice())
-    asyncio.run(
-        run_pipeline(
-            file_frames(audio, realtime=False),
-            StreamingCaptioner(recognizer),
-            [events.append],
-            realtime=False,
-            analyzers=analyzers,
-            annotator=annotator,
-        )
-    )
-    return events
 
 
 def transcript_until(events: list[dict], at: float, shift: float = 0.0) -> Transcript:
@@ -101,7 +80,7 @@ def due_ok(predicted: str, truth: str) -> bool:
 
 def accuracy(llm: LlamaCppLLM, recognizer: WhisperCaptioner, meeting: str) -> dict:
     truth = json.loads((EVAL / f"{meeting}.json").read_text())
-    events = replay_events(recognizer, EVAL / truth["audio"])
+    events = replay(recognizer, EVAL / truth["audio"], realtime=False, engines=True)[0]
     memory = MeetingMemory(llm)
     answered = []
     for q in sorted(truth["questions"], key=lambda q: q["asked_at"]):
@@ -152,7 +131,7 @@ def no_action_meeting(llm: LlamaCppLLM, recognizer: WhisperCaptioner, folder: Pa
     audio = decode_file(EVAL / "dev_m03_onboarding.flac")[: int(24.2 * 16000)]
     path = folder / "no_actions.wav"
     sf.write(path, audio, 16000, subtype="PCM_16")
-    events = replay_events(recognizer, path)
+    events = replay(recognizer, path, realtime=False, engines=True)[0]
     transcript = transcript_until(events, float("inf"))
     memory = MeetingMemory(llm)
     memory.update(transcript)
@@ -164,7 +143,12 @@ def speed(llm: LlamaCppLLM, recognizer: WhisperCaptioner, minutes: float) -> dic
     pieces = []
     for meeting in sorted(p.stem for p in EVAL.glob("dev_m*.flac")):
         truth = json.loads((EVAL / f"{meeting}.json").read_text())
-        pieces.append((replay_events(recognizer, EVAL / truth["audio"]), truth["duration"]))
+        pieces.append(
+            (
+                replay(recognizer, EVAL / truth["audio"], realtime=False, engines=True)[0],
+                truth["duration"],
+            )
+        )
     transcript, offset, i = Transcript(), 0.0, 0
     while offset < minutes * 60:
         events, duration = pieces[i % len(pieces)]

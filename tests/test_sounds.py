@@ -12,13 +12,6 @@ from .room_audio import pink_noise, stream, turns_of
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def yamnet():
-    from roomtone.plugins.yamnet import Yamnet
-
-    return Yamnet()
-
-
 def test_a_phone_and_a_bell_are_captioned_once_each_near_their_start(yamnet, eval_dir):
     truth = eval_truth("dev_m01_launch")
     sounds = stream(SoundDetector(yamnet), decode_file(eval_dir / "dev_m01_launch.flac"))

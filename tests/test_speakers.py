@@ -11,13 +11,6 @@ from .room_audio import pink_noise, speaker_accuracy, stream, turns_of
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def embedder():
-    from roomtone.plugins.voice_embedder import ResemblyzerEmbedder
-
-    return ResemblyzerEmbedder()
-
-
 def test_a_two_person_meeting_gets_two_speakers_labelled_right(embedder, onboarding_audio):
     truth = eval_truth("dev_m03_onboarding")
     turns = stream(OnlineDiarizer(embedder), onboarding_audio)

