@@ -48,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--no-speakers", action="store_true", help="no speaker labels (or tone)")
         p.add_argument("--no-sounds", action="store_true", help="no sound captions")
         p.add_argument("--no-tone", action="store_true", help="no tone flags")
+        p.add_argument(
+            "--assistant",
+            action="store_true",
+            help="keep the assistant's memory live so `roomtone ask` answers at once "
+            "(needs roomtone[llm])",
+        )
+        p.add_argument("--llm", default="qwen2.5-coder-1.5b", help="GGUF for --assistant")
 
     replay = sub.add_parser("replay", help="replay an audio file through the live pipeline")
     replay.add_argument("file", type=Path)
@@ -183,18 +190,29 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     except ModelNotFoundError as exc:
         raise CliError(str(exc)) from exc
     captioner = StreamingCaptioner(recognizer)
+    llm = _assistant_llm(args.llm) if args.assistant else None
     store = _open_store(args.session, must_exist=False)
     title = args.title or (args.file.stem if args.command == "replay" else source)
     session_id = store.create_session(title, source, {"model": str(recognizer.model_dir)})
     recorder = SessionRecorder(store, session_id, args.events)
     printer = _CaptionPrinter(enabled=not args.quiet)
+    listeners: list[Any] = [recorder, printer]
+    assistant = None
+    if llm is not None:
+        from .assistant.live import LiveAssistant, ask_socket_path
+
+        assistant = LiveAssistant(llm)
+        assistant.serve(ask_socket_path(args.session, session_id))
+        listeners.append(assistant)
     realtime = not getattr(args, "fast", False)
     print(f"roomtone: session {session_id} in {args.session} ({source})", file=sys.stderr)
+    if assistant is not None:
+        print(f'roomtone: ask while it runs: roomtone ask {args.session} "..."', file=sys.stderr)
     try:
-        stats = asyncio.run(
-            _capture(args, captioner, [recorder, printer], realtime, analyzers, annotator)
-        )
+        stats = asyncio.run(_capture(args, captioner, listeners, realtime, analyzers, annotator))
     finally:
+        if assistant is not None:
+            assistant.close()
         recorder.close()
         store.close()
     finals = recorder.final_captions
@@ -329,6 +347,17 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _assistant_llm(name: str) -> Any:
+    """The local LLM for the live assistant; a clear error if it cannot be loaded."""
+    from .plugins.llm_llamacpp import LlamaCppLLM
+    from .plugins.model_files import ModelNotFoundError
+
+    try:
+        return LlamaCppLLM(name)
+    except ModelNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+
+
 def _ask(args: argparse.Namespace) -> int:
     import json
 
@@ -357,6 +386,10 @@ def _ask(args: argparse.Namespace) -> int:
         since = parse_since(args.since) if getattr(args, "since", None) else None
         if args.command == "ask":
             check_question(transcript, args.question, since)
+            live = _ask_live_session(args.session, session_id, args.question, since)
+            if live is not None:
+                print(json.dumps(live) if args.json else live["answer"])
+                return 0
         llm = (
             OpenAICompatibleLLM(args.endpoint, args.llm) if args.endpoint else LlamaCppLLM(args.llm)
         )
@@ -374,6 +407,24 @@ def _ask(args: argparse.Namespace) -> int:
     else:
         print("\n".join(item.render() for item in items) or "No action items.")
     return 0
+
+
+def _ask_live_session(
+    db: str, session_id: int, question: str, since: float | None
+) -> dict[str, Any] | None:
+    """The answer of the live process following this session, or None if none is."""
+    from .assistant.live import ask_live, ask_socket_path
+
+    path = ask_socket_path(db, session_id)
+    if not path.exists():
+        return None
+    try:
+        reply = ask_live(path, question, since)
+    except OSError:
+        return None  # it ended meanwhile: answer from the stored session
+    if "error" in reply:
+        raise CliError(reply["error"])
+    return reply
 
 
 def _rename(args: argparse.Namespace) -> int:

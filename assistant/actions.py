@@ -1,25 +1,41 @@
-"""Action items: who will do what, by when, and when it was said — from the cached meeting."""
+"""Action items: who will do what, by when, and when it was said.
+
+Found in two steps, so that a small model neither misses nor invents them: the lines
+where a task can be taken on or given are picked by how people say it ("I'll ...",
+"can you ...", "ask Priya to ..."); for each, the model (reading the meeting in its
+cached prefix, so it knows who answered what) says whether a task is there, whose it
+is and by when. A meeting where nobody says such a thing has no action items.
+"""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
 from ..streaming.clock import format_clock
-from .memory import CITATION, MeetingMemory, line_at
-from .transcript import Transcript
+from .memory import ASSISTANT_TURN, MeetingMemory
+from .retrieval import similarities
+from .transcript import Line, Transcript
 
-_OBJECT = re.compile(r"\{[^{}]*\}")
-
-ACTIONS_PROMPT = (
-    "\nList every action item in the meeting so far: a task that someone agreed to do, "
-    "offered to do, or was asked to do. Write one JSON object per line with the keys "
-    '"owner" (the person\'s name as said in the meeting), "task", "due" (as said, or "" if '
-    'no time was given) and "said_at" (the [mm:ss] time of the line where it was agreed). '
-    "Write nothing else. If there are no action items, write []."
-    "<|im_end|>\n<|im_start|>assistant\n"
+CANDIDATE = re.compile(
+    r"\b(?:I'll|I will|I can|I'm going to|I am going to|we'll|we will|can you|could you|"
+    r"would you|will you|please|ask \w+ to|let's have)\b"
+    r"|(?:^|[.!?]\s+)(?:send|open|prepare|write|book|post|update|review|add|check|call|email|"
+    r"share|draft|publish|schedule|fix|make sure)\b",  # "Send me a proposal by ..."
+    re.IGNORECASE,
 )
+_FIRST_PERSON = re.compile(r"\b(?:I'll|I will|I can|I'm going to|I am going to)\s+(\w+)")
+CHECK_PROMPT = (
+    '\nQuestion: Who takes on or gets a task in the line [{at}] {who}: "{text}"\n'
+    "Write one line per task as: name | task | due (as said, or none); "
+    "if nobody takes on a task there, write: no." + ASSISTANT_TURN
+)
+_PRONOUNS = {"i", "me", "we", "us", "you", "he", "she", "they", "someone", "owner", "none"}
+_NO_DUE = {"none", "no", "-", "n/a", "not given", "unknown", "due", "not specified"}
+_DEADLINE = re.compile(r"\s+(?:by|before|until)\s+(.+?)\.?$")
+_ASKS = re.compile(r"\b([A-Z][a-z]+), (?:can|could|would|will) you\b")
+_LABEL = re.compile(r"S\d+")
+SAME_TASK = 0.6  # tasks this alike, for one owner within 20 s, are one item
 
 
 @dataclass(frozen=True)
@@ -42,34 +58,69 @@ class ActionItem:
 
 
 def action_items(memory: MeetingMemory, transcript: Transcript) -> list[ActionItem]:
-    """Ask the model for the action items and keep those that point at a real line."""
-    tail = transcript.lines()[memory.lines_in_prefix :]
-    suffix = "".join(line.render() + "\n" for line in tail) + ACTIONS_PROMPT
-    text = "".join(memory.llm.complete(suffix, max_tokens=600))
-    return parse_action_items(text, transcript)
-
-
-def parse_action_items(text: str, transcript: Transcript) -> list[ActionItem]:
-    """Action items from the model's JSON lines; each ``said_at`` snapped to a real line."""
-    lines = transcript.lines()
+    """Every action item so far, in time order (each line's verdict is asked once)."""
+    lines = [ln for ln in transcript.lines() if not ln.sound]
+    verdicts: dict[tuple[float, str], str] = memory.notes.setdefault("action_verdicts", {})
     items: list[ActionItem] = []
-    for raw in _OBJECT.findall(text):
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
+    for i, line in enumerate(lines):
+        if not CANDIDATE.search(line.text):
             continue
-        owner, task = str(data.get("owner", "")).strip(), str(data.get("task", "")).strip()
-        match = CITATION.search(
-            f"[{data.get('said_at', '')}]".replace("[[", "[").replace("]]", "]")
-        )
-        if not owner or not task or match is None:
-            continue
-        hours, minutes, seconds = match.groups()
-        at = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
-        line = line_at([ln for ln in lines if not ln.sound], at)
-        if line is None:  # a time the meeting does not have: not trusted
-            continue
-        item = ActionItem(owner, task, str(data.get("due", "") or "").strip(), round(line.start, 2))
-        if item not in items:
-            items.append(item)
+        key = (line.start, line.text)
+        if key not in verdicts:
+            prompt = CHECK_PROMPT.format(
+                at=format_clock(line.start), who=line.speaker or "Someone", text=line.text
+            )
+            verdicts[key] = memory.complete(prompt, transcript, max_tokens=80)
+        answerer = lines[i + 1].speaker if i + 1 < len(lines) else None
+        for item in parse_action_items(verdicts[key], line, answerer):
+            if not any(_same(item, other) for other in items):
+                items.append(item)
     return items
+
+
+def parse_action_items(text: str, line: Line, answerer: str | None = None) -> list[ActionItem]:
+    """Action items from the model's ``owner | task | due`` rows about ``line``.
+
+    "I" is the line's speaker; "you" is whoever the line asks (by name, or who answers).
+    Rows without a named owner or a task are dropped.
+    """
+    items = []
+    for row in text.splitlines():
+        fields = [f.strip() for f in row.strip().lstrip("-*• ").split("|")]
+        if len(fields) < 2:
+            continue
+        owner, task = fields[0], fields[1].rstrip(".")
+        due = fields[2] if len(fields) > 2 else ""
+        owner = _named(owner, line, answerer)
+        said = {verb.lower() for verb in _FIRST_PERSON.findall(line.text)}
+        if task and task.split()[0].lower() in said and line.speaker:
+            owner = line.speaker  # "I will escalate it": the speaker escalates
+        if not owner or not task:
+            continue
+        due = "" if due.lower().strip(".") in _NO_DUE else due.rstrip(".")
+        deadline = _DEADLINE.search(task)
+        if not due and deadline:  # "have the estimate ready by next Wednesday"
+            task, due = task[: deadline.start()], deadline.group(1)
+        items.append(ActionItem(owner, task, due, round(line.start, 2)))
+    return items
+
+
+def _named(owner: str, line: Line, answerer: str | None) -> str | None:
+    """The owner as a name: pronouns resolved against the line, labels kept as they are."""
+    word = owner.strip().strip(".").lower()
+    speaker = line.speaker or None
+    if word in ("i", "me", "we", "us"):
+        return speaker
+    if word == "you":
+        asked = _ASKS.search(line.text)
+        return asked.group(1) if asked else answerer
+    if word in _PRONOUNS or not word:
+        return None
+    return owner.strip()
+
+
+def _same(a: ActionItem, b: ActionItem) -> bool:
+    if a.owner.lower() != b.owner.lower() or abs(a.said_at - b.said_at) > 20:
+        return False
+    probe = Line(0.0, 0.0, b.task)
+    return float(similarities(a.task, [probe])[0]) >= SAME_TASK

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 from ..streaming.clock import format_clock
+from .catch_up import clock_seconds
 from .memory import Answer, MeetingMemory
 from .store import SessionStore
 from .transcript import Transcript
-
-_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})$")
 
 
 def parse_since(text: str) -> float:
     """Seconds from ``mm:ss``, ``h:mm:ss`` or plain seconds; a clear error otherwise."""
     text = text.strip()
-    match = _CLOCK.match(text)
-    if match:
-        hours, minutes, seconds = match.groups()
-        return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
+    seconds = clock_seconds(text)
+    if seconds is not None:
+        return seconds
     try:
         value = float(text)
     except ValueError:

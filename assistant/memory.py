@@ -1,33 +1,63 @@
-"""The assistant's memory of a meeting: a cached LLM prefix that grows as captions settle.
+"""The assistant's memory of a meeting: a cached LLM prefix kept in step with the captions.
 
-The prefix is the system prompt and the meeting's settled lines, evaluated once and
-extended line by line. A question is asked after it (with the few lines not settled
-yet), answered, and the context is cut back to the prefix. When the meeting
-outgrows the context, the oldest lines fold into a short summary with their time
-range, and the prefix is rebuilt as summary + recent lines; folded lines stay
-searchable, and the most relevant ones come back with a question.
+The prefix is the system prompt and the meeting's lines, evaluated once and extended
+line by line as lines close. When a line already in the prefix changes (a second-pass
+revision, a speaker relabel), the prefix is cut back to that line and only the lines
+from there are evaluated again. A question is asked after the prefix (with the line
+still being spoken), answered, and the context is cut back to the prefix, so a question
+costs only its own tokens.
+
+When the meeting outgrows the context, the older half of the lines folds: the model
+summarises it (asked of the cached prefix, so cheaply), and the prefix is rebuilt as
+the summaries + the recent lines. Folded lines stay searchable and the ones closest to
+a question come back with it. A question asked while the prefix is being rebuilt still
+sees every line: what is not in the prefix yet goes with it.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from ..plugins.base import PrefixLLM
 from ..streaming.clock import format_clock
-from .transcript import Line, Transcript
+from .catch_up import catch_up_start
+from .grounding import NOT_DISCUSSED, cite, off_topic
+from .retrieval import embed_lines
+from .transcript import LINE_GAP_SECONDS, Line, Transcript
 
 SYSTEM = (
-    "You are roomtone, an assistant that helps people follow a live meeting. You read "
-    "the meeting's transcript: each line starts with its time [mm:ss] from the start of "
-    "the meeting, then the speaker (a name or a label like S2), sometimes how they "
-    "sounded in brackets, then what they said. Lines like [12:10] [phone ringing] are "
-    "sounds. Answer only from the transcript. Cite the time of every line your answer "
-    "rests on as [mm:ss]. If the transcript does not say, answer exactly: Not discussed."
+    "You are roomtone, an assistant that helps people follow a live meeting. You read the "
+    "meeting's transcript: each line starts with its time [mm:ss] from the start of the "
+    "meeting, then the speaker (a name, or a label like S2), sometimes how they sounded in "
+    "brackets, then what they said. Lines like [12:10] [phone ringing] are sounds.\n"
+    "Answer from the transcript in one to four short sentences of your own, with the names, "
+    "numbers and dates that were said. After each fact, cite the time of the line it comes "
+    "from, like [01:54].\n\n"
+    "For example, after these lines:\n"
+    "[04:05] Ann: Let's start. Tom, can you send the report by Tuesday?\n"
+    "[04:09] Tom: Yes, I'll send it by Tuesday noon.\n"
+    "[04:14] [phone ringing]\n"
+    "Question: Who will send the report, and by when?\n"
+    "Answer: Tom will send the report by Tuesday noon [04:09].\n"
+    "Question: Who takes on or gets a task in the line [04:05] Ann: \"Let's start. Tom, can "
+    'you send the report by Tuesday?"\n'
+    "Answer: Tom | send the report | Tuesday\n"
+    "Question: Who takes on or gets a task in the line [04:14] [phone ringing]?\n"
+    "Answer: no"
 )
 HEADER = "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\nThe meeting so far:\n"
+ASSISTANT_TURN = "<|im_end|>\n<|im_start|>assistant\n"
 CITATION = re.compile(r"\[(?:(\d+):)?(\d{1,2}):(\d{2})\]")
+FOLD_SUMMARY = (
+    "\nSummarise the lines from [{start}] to [{end}] in at most 8 short bullet points, "
+    "keeping names, numbers, dates, decisions and who will do what, each with its [mm:ss] "
+    "time." + ASSISTANT_TURN
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +82,9 @@ class Answer:
 
 
 @dataclass
-class _Folded:
+class Folded:
+    """Lines folded out of the prefix, with their summary."""
+
     start: float
     end: float
     summary: str
@@ -60,46 +92,55 @@ class _Folded:
 
 
 class MeetingMemory:
-    """Keeps an LLM's prefix in step with a meeting's settled transcript."""
+    """Keeps an LLM's prefix in step with a meeting's transcript.
 
-    def __init__(self, llm, *, reserve_tokens: int = 1536) -> None:
+    Safe to share between a thread that calls :meth:`update` and threads that ask.
+    """
+
+    def __init__(self, llm: PrefixLLM, *, reserve_tokens: int = 1024) -> None:
         self.llm = llm
         self._reserve = reserve_tokens
-        self._in_prefix: list[Line] = []
-        self._folded: list[_Folded] = []
-        self.llm.reset(HEADER.format(system=SYSTEM))
+        self._lines: list[Line] = []  # lines in the prefix, in order
+        self._marks: list[int] = []  # the prefix position before each of them
+        self.folded: list[Folded] = []
+        self.notes: dict[str, Any] = {}  # what others keep per meeting (action verdicts)
+        self._lock = threading.RLock()
+        self.llm.reset(self._header())
 
     @property
     def lines_in_prefix(self) -> int:
-        """How many transcript lines the cached prefix holds."""
-        return len(self._in_prefix)
+        """How many transcript lines the cached prefix holds (folded ones not counted)."""
+        return len(self._lines)
+
+    @property
+    def _folded_lines(self) -> int:
+        return sum(len(f.lines) for f in self.folded)
 
     def update(self, transcript: Transcript) -> int:
-        """Extend the prefix with newly settled lines; returns how many were added."""
-        settled = transcript.settled_lines()
-        known = len(self._in_prefix) + sum(len(f.lines) for f in self._folded)
-        new = settled[known:]
-        for line in new:
-            text = line.render() + "\n"
-            budget = self.llm.capabilities.context_tokens - self._reserve
-            if self.llm.prefix_tokens + len(self.llm.tokens(text)) > budget:
-                self._fold()
-            self.llm.extend(text)
-            self._in_prefix.append(line)
-        return len(new)
+        """Bring the prefix in step with the transcript's closed lines; returns lines evaluated.
 
-    def ask(
-        self,
-        question: str,
-        transcript: Transcript,
-        *,
-        since: float | None = None,
-        max_tokens: int = 200,
-        use_prefix: bool = True,
-    ) -> Iterator[str]:
-        """Stream the answer to ``question`` about the meeting so far."""
-        suffix = self._prompt(question, transcript, since)
-        yield from self.llm.complete(suffix, max_tokens, use_prefix=use_prefix)
+        A line is closed once a later line exists or its speaker has paused; the line
+        still being spoken waits for the question that needs it.
+        """
+        with self._lock:
+            closed = self._closed(transcript)
+            self._rewind_to_first_change(closed)
+        evaluated = 0
+        while True:
+            with self._lock:  # one line at a time, so a question never waits long
+                at = self._folded_lines + len(self._lines)
+                if at >= len(closed):
+                    return evaluated
+                line = closed[at]
+                budget = self.llm.capabilities.context_tokens - self._reserve
+                if self._lines and self.llm.prefix_tokens + self._cost(line) > budget:
+                    self._fold()
+                    continue
+                self._marks.append(self.llm.position)
+                self.llm.extend(line.render() + "\n")
+                self._lines.append(line)
+                evaluated += 1
+            embed_lines([line])  # ready for the off-topic gate and citations
 
     def answer(
         self,
@@ -108,18 +149,35 @@ class MeetingMemory:
         *,
         since: float | None = None,
         use_prefix: bool = True,
+        on_text: Callable[[str], None] | None = None,
     ) -> Answer:
-        """The whole answer, timed, with its citations checked against the transcript."""
+        """Answer ``question`` about the meeting so far, timed, each sentence cited.
+
+        ``since`` (or a question like "what did I miss since 10:40?") limits it to what
+        was said from then on. A question nothing said is about is "Not discussed."
+        without the model. ``on_text`` gets the answer's pieces as they come.
+        """
         started = time.perf_counter()
+        question = " ".join(question.split())
+        if not question:
+            raise ValueError("the question is empty")
+        if since is None:
+            since = catch_up_start(question, transcript.heard_until)
+        lines = transcript.lines(since=since or 0.0)
+        if since is None and off_topic(question, lines):
+            return Answer(NOT_DISCUSSED, [], 0.0, time.perf_counter() - started, 0)
         first = None
         pieces = []
-        suffix = self._prompt(question, transcript, since)
-        for piece in self.llm.complete(suffix, 200, use_prefix=use_prefix):
-            if first is None:
-                first = time.perf_counter() - started
-            pieces.append(piece)
+        with self._lock:
+            suffix = self.suffix(self._question(question, transcript, since), transcript, question)
+            for piece in self.llm.complete(suffix, 200, use_prefix=use_prefix):
+                if first is None:
+                    first = time.perf_counter() - started
+                pieces.append(piece)
+                if on_text is not None:
+                    on_text(piece)
+        text = cite("".join(pieces).strip() or NOT_DISCUSSED, lines)
         total = time.perf_counter() - started
-        text = "".join(pieces).strip() or "Not discussed."
         return Answer(
             text=text,
             citations=cited_lines(text, transcript.lines()),
@@ -128,58 +186,81 @@ class MeetingMemory:
             prompt_tokens=len(self.llm.tokens(suffix)),
         )
 
-    def _prompt(self, question: str, transcript: Transcript, since: float | None) -> str:
-        """What follows the cached prefix for ``question`` (a clear error if it is empty)."""
-        question = " ".join(question.split())
-        if not question:
-            raise ValueError("the question is empty")
-        return self._suffix(question, transcript, since)
+    def complete(self, instruction: str, transcript: Transcript, max_tokens: int) -> str:
+        """The model's whole reply to ``instruction`` after the meeting so far."""
+        with self._lock:
+            return "".join(self.llm.complete(self.suffix(instruction, transcript), max_tokens))
 
-    def _suffix(self, question: str, transcript: Transcript, since: float | None) -> str:
-        tail = transcript.lines()[len(self._in_prefix) + sum(len(f.lines) for f in self._folded) :]
-        recalled = self._recall(question)
+    def suffix(self, instruction: str, transcript: Transcript, topic: str = "") -> str:
+        """What follows the cached prefix, ending with ``instruction``.
+
+        Folded lines close to ``topic`` come first, then the lines not in the prefix yet.
+        """
+        with self._lock:
+            tail = transcript.lines()[self._folded_lines + len(self._lines) :]
+            recalled = self._recall(topic) if topic else []
         parts = []
         if recalled:
             parts.append(
                 "Earlier lines that may matter:\n" + "".join(ln.render() + "\n" for ln in recalled)
             )
-        if tail:
-            parts.append("".join(line.render() + "\n" for line in tail))
-        now = format_clock(transcript.heard_until)
-        scope = ""
-        if since is not None:
-            scope = f" Use only the lines from [{format_clock(since)}] on."
-        parts.append(
-            f"\nIt is now [{now}]. Question: {question}{scope}\n"
-            "Answer in one to four short sentences and cite times as [mm:ss]."
-            "<|im_end|>\n<|im_start|>assistant\n"
-        )
+        parts.extend(line.render() + "\n" for line in tail)
+        parts.append(instruction)
         return "".join(parts)
 
-    def _fold(self) -> None:
-        """Fold the older half of the prefix into a summary and rebuild the prefix."""
-        half = max(1, len(self._in_prefix) // 2)
-        old, keep = self._in_prefix[:half], self._in_prefix[half:]
-        text = "".join(line.render() + "\n" for line in old)
-        prompt = (
-            "<|im_start|>user\nSummarise these meeting lines in at most 8 short bullet points, "
-            "keeping names, numbers, dates, decisions and who will do what, each with its "
-            f"[mm:ss] time:\n{text}<|im_end|>\n<|im_start|>assistant\n"
-        )
-        self.llm.reset()
-        summary = "".join(self.llm.complete(prompt, 300, use_prefix=False)).strip()
-        self._folded.append(_Folded(old[0].start, old[-1].end, summary, old))
-        header = HEADER.format(system=SYSTEM)
+    def _question(self, question: str, transcript: Transcript, since: float | None) -> str:
+        """The instruction for ``question``, limited to the lines from ``since`` on."""
+        scope = ""
+        if since is not None:
+            scope = f" Give the main points said from [{format_clock(since)}] on."
+        return f"\nQuestion: {question}{scope}" + ASSISTANT_TURN
+
+    def _closed(self, transcript: Transcript) -> list[Line]:
+        """The lines that will not grow any more: all up to the first one still open."""
+        lines = transcript.lines()
+        open_after = transcript.heard_until - LINE_GAP_SECONDS
+        for i, line in enumerate(lines):
+            if not line.sound and line.end > open_after:
+                return lines[:i]
+        return lines
+
+    def _rewind_to_first_change(self, closed: list[Line]) -> None:
+        """Cut the prefix back to the first line that differs from the transcript now."""
+        base = self._folded_lines
+        same = 0
+        while (
+            same < len(self._lines)
+            and base + same < len(closed)
+            and self._lines[same] == closed[base + same]
+        ):
+            same += 1
+        if same < len(self._lines):
+            self.llm.rewind(self._marks[same])
+            del self._lines[same:], self._marks[same:]
+
+    def _cost(self, line: Line) -> int:
+        return len(self.llm.tokens(line.render() + "\n"))
+
+    def _header(self) -> str:
         summaries = "".join(
             f"Summary of [{format_clock(f.start)}]-[{format_clock(f.end)}]:\n{f.summary}\n"
-            for f in self._folded
+            for f in self.folded
         )
-        self.llm.reset(header + summaries + "".join(line.render() + "\n" for line in keep))
-        self._in_prefix = keep
+        return HEADER.format(system=SYSTEM) + summaries
 
-    def _recall(self, question: str, top: int = 6) -> list[Line]:
+    def _fold(self) -> None:
+        """Fold the older half of the prefix into a summary; the prefix restarts after it."""
+        half = max(1, len(self._lines) // 2)
+        old = self._lines[:half]
+        span = {"start": format_clock(old[0].start), "end": format_clock(old[-1].end)}
+        summary = "".join(self.llm.complete(FOLD_SUMMARY.format(**span), 300)).strip()
+        self.folded.append(Folded(old[0].start, old[-1].end, summary, old))
+        self._lines, self._marks = [], []
+        self.llm.reset(self._header())  # update() evaluates the kept lines again, one by one
+
+    def _recall(self, question: str, top: int = 4) -> list[Line]:
         """Folded lines most like the question (sentence embeddings), in time order."""
-        folded = [line for f in self._folded for line in f.lines]
+        folded = [line for f in self.folded for line in f.lines]
         if not folded:
             return []
         from .retrieval import most_similar

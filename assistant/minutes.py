@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .actions import ActionItem, action_items
-from .memory import MeetingMemory, cited_lines
+from .memory import ASSISTANT_TURN, MeetingMemory, cited_lines
 from .transcript import Transcript
 
 SUMMARY_PROMPT = (
     "\nSummarise the meeting so far in three to six short bullet points for someone who "
-    "missed it, each ending with the [mm:ss] time it rests on.<|im_end|>\n<|im_start|>assistant\n"
+    "missed it, each ending with the [mm:ss] time it rests on." + ASSISTANT_TURN
 )
 DECISIONS_PROMPT = (
     "\nList the decisions the meeting made (what was agreed, with numbers, dates and "
     "names), one per line starting with '- ' and ending with its [mm:ss] time. If no "
-    "decision was made, write: None.<|im_end|>\n<|im_start|>assistant\n"
+    "decision was made, write: None." + ASSISTANT_TURN
 )
 
 
@@ -38,11 +38,10 @@ class Minutes:
 
 def write_minutes(memory: MeetingMemory, transcript: Transcript) -> Minutes:
     """Summary, decisions and action items; bullets citing no real moment are dropped."""
-    tail = "".join(line.render() + "\n" for line in transcript.lines()[memory.lines_in_prefix :])
     lines = transcript.lines()
 
     def bullets(prompt: str) -> list[str]:
-        text = "".join(memory.llm.complete(tail + prompt, max_tokens=400))
+        text = memory.complete(prompt, transcript, max_tokens=400)
         out = []
         for raw in text.splitlines():
             item = raw.strip().lstrip("-*• ").strip()

@@ -32,10 +32,22 @@ def _embedding(text: str) -> np.ndarray:
     return _encoder().encode([text], normalize_embeddings=True)[0]
 
 
+def embed_lines(lines: list[Line]) -> None:
+    """Embed the lines' texts ahead of questions (the memory does this as lines close)."""
+    for line in lines:
+        if not line.sound:
+            _embedding(line.text)
+
+
+def similarities(query: str, lines: list[Line]) -> np.ndarray:
+    """Cosine similarity of ``query`` to each line's text (each text embedded once)."""
+    if not lines:
+        return np.zeros(0)
+    q = _embedding(query)
+    return np.array([float(q @ _embedding(line.text)) for line in lines])
+
+
 def most_similar(query: str, lines: list[Line], top: int) -> list[Line]:
     """The ``top`` lines closest in meaning to ``query``."""
-    if not lines:
-        return []
-    q = _embedding(query)
-    scores = np.array([float(q @ _embedding(line.text)) for line in lines])
+    scores = similarities(query, lines)
     return [lines[i] for i in np.argsort(-scores)[:top]]

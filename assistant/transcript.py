@@ -1,19 +1,21 @@
 """The meeting as time-stamped, speaker-labelled lines, built from the event stream.
 
-``[02:04] S2 (raised voice): We can't ship on Friday.`` and ``[02:10] [phone ringing]``.
-Lines are what the assistant's memory (the LLM prefix) is made of, so a line is
-*settled* — handed to memory — only once nothing can change it any more: its
-captions are past the second pass's reach and the speaker has moved on.
+``[02:04] Bob (raised voice): We can't ship on Friday.`` and ``[02:10] [phone ringing]``.
+Words of final captions are given to the speaker turn they fall in (a caption can run
+across a change of speaker), then joined into lines. Speakers carry the names people
+gave them (``rename``), else the names the meeting itself reveals
+(:mod:`.speaker_names`), else their labels.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
 from ..streaming.clock import format_clock
+from .speaker_names import names_from_address
 
-SETTLE_SECONDS = 35.0  # revisions land ~20-28 s after speech; relabels within ~20 s
 LINE_GAP_SECONDS = 2.0  # a longer pause starts a new line, even for the same speaker
 LINE_MAX_SECONDS = 30.0
 
@@ -46,7 +48,9 @@ class Transcript:
         self._captions: dict[str, dict[str, Any]] = {}
         self._sounds: dict[str, dict[str, Any]] = {}
         self._tones: dict[str, dict[str, Any]] = {}
-        self.names: dict[str, str] = {}
+        self._turns: dict[str, dict[str, Any]] = {}
+        self.names: dict[str, str] = {}  # set by people (`roomtone rename`)
+        self._inferred: dict[str, str] = {}  # revealed by the meeting (speaker_names)
         self.heard_until = 0.0  # the furthest session time any event has reached
 
     def add(self, event: dict[str, Any]) -> None:
@@ -58,75 +62,92 @@ class Transcript:
             self._sounds[str(event["id"])] = event
         elif kind == "emotion":
             self._tones[str(event["turn"])] = event
+        elif kind == "speaker":
+            self._turns[str(event["id"])] = event
         elif kind == "name":
             self.names[str(event["speaker"])] = str(event["name"])
         self.heard_until = max(self.heard_until, float(event.get("end") or 0.0))
+
+    def copy(self) -> Transcript:
+        """An independent copy (events are not changed once sent, so they are shared)."""
+        other = Transcript()
+        other._captions = dict(self._captions)
+        other._sounds = dict(self._sounds)
+        other._tones = dict(self._tones)
+        other._turns = dict(self._turns)
+        other.names = dict(self.names)
+        other._inferred = dict(self._inferred)
+        other.heard_until = self.heard_until
+        return other
 
     def lines(self, since: float = 0.0, until: float = float("inf")) -> list[Line]:
         """Every line that starts within [since, until), in time order."""
         return [line for line in self._all_lines() if since <= line.start < until]
 
-    def settled_lines(self) -> list[Line]:
-        """The lines nothing will change any more (see ``SETTLE_SECONDS``)."""
-        horizon = self.heard_until - SETTLE_SECONDS
-        lines = self._all_lines()
-        settled = []
-        for line in lines:  # a prefix of the lines: memory appends, it never inserts
-            if line.end > horizon:
-                break
-            settled.append(line)
-        # The last settled speech line may still grow if the same speaker goes on.
-        if settled and len(settled) == len(lines) and not settled[-1].sound:
-            settled.pop()
-        return settled
+    def speaker_names(self) -> dict[str, str]:
+        """Label -> name: the names people gave, else those the meeting reveals."""
+        return self._names(self._speech_lines())
+
+    def _names(self, speech: list[Line]) -> dict[str, str]:
+        """Names inferred once stay (so the memory's lines do not change under it)."""
+        for label, name in names_from_address([(ln.speaker, ln.text) for ln in speech]).items():
+            if label not in self._inferred and name not in self._inferred.values():
+                self._inferred[label] = name
+        return {**self._inferred, **self.names}
 
     def _all_lines(self) -> list[Line]:
-        captions = sorted(
-            (c for c in self._captions.values() if c.get("words")),
-            key=lambda c: (c["start"], c["id"]),
-        )
-        lines: list[Line] = []
-        current: dict[str, Any] | None = None
-        for caption in captions:
-            speaker = caption.get("speaker")
-            if (
-                current is None
-                or speaker != current["speaker"]
-                or caption["start"] - current["end"] > LINE_GAP_SECONDS
-                or caption["end"] - current["start"] > LINE_MAX_SECONDS
-            ):
-                if current is not None:
-                    lines.append(self._speech(current))
-                current = {
-                    "start": caption["start"],
-                    "end": caption["end"],
-                    "speaker": speaker,
-                    "texts": [],
-                }
-            current["end"] = max(current["end"], caption["end"])
-            current["texts"].append(caption["text"])
-        if current is not None:
-            lines.append(self._speech(current))
+        speech = self._speech_lines()
+        names = self._names(speech)
+        lines = [
+            Line(ln.start, ln.end, ln.text, names.get(ln.speaker or "", ln.speaker), ln.tone)
+            for ln in speech
+        ]
         for sound in self._sounds.values():
             lines.append(Line(sound["start"], sound["end"], sound["caption"], sound=True))
         return sorted(lines, key=lambda line: (line.start, line.sound))
 
-    def _speech(self, group: dict[str, Any]) -> Line:
-        speaker = group["speaker"]
+    def _speech_lines(self) -> list[Line]:
+        """Lines of words by speaker label, each word in the speaker turn it falls in."""
+        words = self._words()
+        lines: list[Line] = []
+        group: list[tuple[float, float, str]] = []
+        speaker: str | None = None
+        for start, end, text, who in words:
+            if group and (
+                who != speaker
+                or start - group[-1][1] > LINE_GAP_SECONDS
+                or end - group[0][0] > LINE_MAX_SECONDS
+            ):
+                lines.append(self._line(group, speaker))
+                group = []
+            speaker = who
+            group.append((start, end, text))
+        if group:
+            lines.append(self._line(group, speaker))
+        return lines
+
+    def _words(self) -> list[tuple[float, float, str, str | None]]:
+        """(start, end, text, speaker label) of every word of the final captions."""
+        turns = sorted(self._turns.values(), key=lambda t: t["start"])
+        starts = [t["start"] for t in turns]
+        out = []
+        for caption in self._captions.values():
+            for word in caption.get("words") or []:
+                middle = (word["start"] + word["end"]) / 2
+                i = bisect_right(starts, middle) - 1
+                inside = i >= 0 and turns[i]["end"] >= middle
+                who = turns[i]["speaker"] if inside else caption.get("speaker")
+                out.append((word["start"], word["end"], word["text"].strip(), who))
+        return sorted(out, key=lambda w: w[:2])
+
+    def _line(self, words: list[tuple[float, float, str]], speaker: str | None) -> Line:
+        start, end = words[0][0], words[-1][1]
         tone = next(
             (
                 t["label"]
                 for t in self._tones.values()
-                if t["label"] != "neutral"
-                and t["start"] < group["end"]
-                and t["end"] > group["start"]
+                if t["label"] != "neutral" and t["start"] < end and t["end"] > start
             ),
             None,
         )
-        return Line(
-            start=group["start"],
-            end=group["end"],
-            text=" ".join(group["texts"]),
-            speaker=self.names.get(speaker, speaker) if speaker else None,
-            tone=tone,
-        )
+        return Line(start, end, " ".join(w[2] for w in words if w[2]), speaker, tone)

@@ -19,6 +19,8 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -78,9 +80,24 @@ def due_ok(predicted: str, truth: str) -> bool:
     return bool(a) and (a in b or b in a or bool(set(a.split()) & set(b.split()) - {"the", "of"}))
 
 
-def accuracy(llm: LlamaCppLLM, recognizer: WhisperCaptioner, meeting: str) -> dict:
+def meeting_events(recognizer: WhisperCaptioner, audio: Path, saved: Path | None) -> list[dict]:
+    """The events of a --fast replay of ``audio`` with every engine on.
+
+    With ``saved`` (a folder), an event log kept there from an earlier replay of the
+    same file (``--events`` or the room_engines benchmark) is read instead.
+    """
+    log = saved / f"{audio.stem}.jsonl" if saved else None
+    if log is not None and log.is_file():
+        return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    events = replay(recognizer, audio, realtime=False, engines=True)[0]
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("".join(json.dumps(e) + "\n" for e in events))
+    return events
+
+
+def accuracy(llm: LlamaCppLLM, events: list[dict], meeting: str) -> dict:
     truth = json.loads((EVAL / f"{meeting}.json").read_text())
-    events = replay(recognizer, EVAL / truth["audio"], realtime=False, engines=True)[0]
     memory = MeetingMemory(llm)
     answered = []
     for q in sorted(truth["questions"], key=lambda q: q["asked_at"]):
@@ -122,33 +139,27 @@ def accuracy(llm: LlamaCppLLM, recognizer: WhisperCaptioner, meeting: str) -> di
     }
 
 
-def no_action_meeting(llm: LlamaCppLLM, recognizer: WhisperCaptioner, folder: Path) -> list[dict]:
+def no_action_meeting(llm: LlamaCppLLM, recognizer: WhisperCaptioner, saved: Path | None) -> list:
     """dev_m03's opening (greetings and status, no task taken on) must give no action items."""
+    import tempfile
+
     import soundfile as sf
 
     from roomtone.streaming.sources import decode_file
 
-    audio = decode_file(EVAL / "dev_m03_onboarding.flac")[: int(24.2 * 16000)]
-    path = folder / "no_actions.wav"
-    sf.write(path, audio, 16000, subtype="PCM_16")
-    events = replay(recognizer, path, realtime=False, engines=True)[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dev_m03_opening_no_actions.wav"
+        audio = decode_file(EVAL / "dev_m03_onboarding.flac")[: int(24.2 * 16000)]
+        sf.write(path, audio, 16000, subtype="PCM_16")
+        events = meeting_events(recognizer, path, saved)
     transcript = transcript_until(events, float("inf"))
     memory = MeetingMemory(llm)
     memory.update(transcript)
     return [i.to_json() for i in action_items(memory, transcript)]
 
 
-def speed(llm: LlamaCppLLM, recognizer: WhisperCaptioner, minutes: float) -> dict:
-    """First token and whole answer at ``minutes``, cache on and off, beside a live replay."""
-    pieces = []
-    for meeting in sorted(p.stem for p in EVAL.glob("dev_m*.flac")):
-        truth = json.loads((EVAL / f"{meeting}.json").read_text())
-        pieces.append(
-            (
-                replay(recognizer, EVAL / truth["audio"], realtime=False, engines=True)[0],
-                truth["duration"],
-            )
-        )
+def long_transcript(pieces: list[tuple[list[dict], float]], minutes: float) -> Transcript:
+    """The eval meetings' events one after another (2 s apart) until ``minutes`` long."""
     transcript, offset, i = Transcript(), 0.0, 0
     while offset < minutes * 60:
         events, duration = pieces[i % len(pieces)]
@@ -156,48 +167,102 @@ def speed(llm: LlamaCppLLM, recognizer: WhisperCaptioner, minutes: float) -> dic
             transcript.add(_shifted(event, offset))
         offset += duration + 2.0
         i += 1
+    return transcript
+
+
+class LiveReplay:
+    """A realtime replay of dev_m01 in another process, started again each time it ends."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LiveReplay:
+        self._thread.start()
+        time.sleep(5)  # the pipeline is up and captioning
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            command = [
+                sys.executable,
+                "-m",
+                "roomtone.cli",
+                "replay",
+                str(EVAL / "dev_m01_launch.flac"),
+                "--realtime",
+                "--quiet",
+                "--session",
+                f"{tmp}/live.db",
+            ]
+            while not self._stop.is_set():
+                process = subprocess.Popen(
+                    command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+                while process.poll() is None:
+                    if self._stop.wait(0.5):
+                        process.terminate()
+                        process.wait()
+                        return
+
+
+def speed(llm: LlamaCppLLM, pieces: list[tuple[list[dict], float]], minutes: float) -> dict:
+    """First token and whole answer at ``minutes``, cache on and off, beside a live replay."""
+    transcript = long_transcript(pieces, minutes)
     memory = MeetingMemory(llm)
     t0 = time.perf_counter()
     memory.update(transcript)
     build_s = time.perf_counter() - t0
-    live = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "roomtone.cli",
-            "replay",
-            str(EVAL / "dev_m01_launch.flac"),
-            "--realtime",
-            "--quiet",
-            "--session",
-            "/tmp/roomtone-bench-live.db",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        time.sleep(5)
-        questions = [
-            "What did I miss in the last five minutes?",
-            "Who agreed to fix the open mobile app bugs?",
-            "When is the press release due?",
-        ]
+    questions = [
+        "What did I miss in the last five minutes?",
+        "Who agreed to fix the open mobile app bugs?",
+        "When is the press release due?",
+    ]
+    with LiveReplay():
         cached = [memory.answer(q, transcript) for q in questions]
         uncached = memory.answer(questions[1], transcript, use_prefix=False)
-    finally:
-        live.terminate()
-        live.wait()
     return {
         "minutes": minutes,
         "prefix_tokens": llm.prefix_tokens,
+        "folds": len(memory.folded),
         "prefix_build_s": build_s,
         "cached_first_token_s": [a.first_token_s for a in cached],
         "cached_total_s": [a.total_s for a in cached],
+        "cached_prompt_tokens": [a.prompt_tokens for a in cached],
         "uncached_first_token_s": uncached.first_token_s,
         "uncached_total_s": uncached.total_s,
         "ratio_first_token": uncached.first_token_s
         / max(1e-6, max(a.first_token_s for a in cached)),
-        "peak_rss_mb": psutil.Process().memory_info().rss / 2**20,
+    }
+
+
+def long_session_memory(
+    llm: LlamaCppLLM, pieces: list[tuple[list[dict], float]], hours: float
+) -> dict:
+    """Peak RSS while the memory follows a ``hours``-long meeting, ten minutes at a time."""
+    process = psutil.Process()
+    memory = MeetingMemory(llm)
+    rss, answers = [], []
+    for minute in range(10, int(hours * 60) + 1, 10):
+        transcript = long_transcript(pieces, minute)
+        memory.update(transcript)
+        answers.append(memory.answer("When is the press release due?", transcript).total_s)
+        rss.append(process.memory_info().rss / 2**20)
+        print(
+            f"  {minute:4d} min: prefix {llm.prefix_tokens} tokens, {len(memory.folded)} folds, "
+            f"RSS {rss[-1]:.0f} MB, answer {answers[-1]:.1f} s",
+            flush=True,
+        )
+    return {
+        "hours": hours,
+        "rss_mb_every_10_min": rss,
+        "peak_rss_mb": max(rss),
+        "folds": len(memory.folded),
+        "answer_s_every_10_min": answers,
     }
 
 
@@ -206,7 +271,11 @@ def main() -> None:
     parser.add_argument("--llm", default="qwen2.5-coder-1.5b")
     parser.add_argument("--files", nargs="*")
     parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--hours", type=float, default=3, help="the long session for memory")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument(
+        "--events-dir", type=Path, help="keep (and reuse) the replays' event logs in this folder"
+    )
     args = parser.parse_args()
     from loguru import logger
 
@@ -216,11 +285,13 @@ def main() -> None:
     ids = args.files or [Path(f["audio"]).stem for f in manifest["files"]]
     recognizer = WhisperCaptioner("tiny.en")
     llm = LlamaCppLLM(args.llm, context_tokens=16_384)
-    results = [accuracy(llm, recognizer, m) for m in ids]
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        invented = no_action_meeting(llm, recognizer, Path(tmp))
+    events = {m: meeting_events(recognizer, EVAL / f"{m}.flac", args.events_dir) for m in ids}
+    results = [accuracy(llm, events[m], m) for m in ids]
+    invented = no_action_meeting(llm, recognizer, args.events_dir)
+    for r in results:
+        for q in r["questions"]:
+            mark = "ok" if q["keywords"] and q["cited"] else "--"
+            print(f"{mark} {r['meeting']}: {q['question']}\n     {q['answer']}")
     rows = [
         [
             r["meeting"],
@@ -243,14 +314,23 @@ def main() -> None:
         f"\nanswers ok {answers:.2f}; action-item recall {recall:.2f}; "
         f"invented on a meeting with none: {len(invented)}"
     )
-    timing = None if args.skip_speed else speed(llm, recognizer, args.minutes)
-    if timing:
+    timing = memory_use = None
+    if not args.skip_speed:
+        durations = {m: json.loads((EVAL / f"{m}.json").read_text())["duration"] for m in ids}
+        pieces = [(events[m], durations[m]) for m in ids]
+        timing = speed(llm, pieces, args.minutes)
         first = max(timing["cached_first_token_s"])
         print(
             f"\n{timing['minutes']:.0f}-minute session ({timing['prefix_tokens']} prefix tokens, "
-            f"built in {timing['prefix_build_s']:.0f} s): first token cached {first:.2f} s, "
-            f"whole answer {max(timing['cached_total_s']):.2f} s; cache off: first token "
-            f"{timing['uncached_first_token_s']:.1f} s ({timing['ratio_first_token']:.0f}x)"
+            f"built in {timing['prefix_build_s']:.0f} s), beside a live replay: first token "
+            f"cached {first:.2f} s, whole answer {max(timing['cached_total_s']):.2f} s; cache off: "
+            f"first token {timing['uncached_first_token_s']:.1f} s, whole answer "
+            f"{timing['uncached_total_s']:.1f} s ({timing['ratio_first_token']:.0f}x)"
+        )
+        memory_use = long_session_memory(llm, pieces, args.hours)
+        print(
+            f"\n{args.hours:.0f}-hour session: peak RSS {memory_use['peak_rss_mb']:.0f} MB, "
+            f"{memory_use['folds']} folds"
         )
     path = write_results(
         "assistant",
@@ -261,6 +341,7 @@ def main() -> None:
             "action_item_recall": recall,
             "invented_action_items": invented,
             "speed": timing,
+            "long_session": memory_use,
         },
     )
     print(f"\nwrote {path}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
@@ -80,4 +81,56 @@ class AudioAnalyzer(Protocol):
 
     def finish(self) -> list[Any]:
         """Records still open at the end of the input."""
+        ...
+
+
+@dataclass(frozen=True)
+class LLMCapabilities:
+    """What a language-model backend offers the assistant."""
+
+    prefix_cache: bool  # extending the prefix costs only the new tokens
+    context_tokens: int
+    streaming: bool = True
+
+
+@runtime_checkable
+class PrefixLLM(Protocol):
+    """A language model holding one growing prefix (the meeting) that questions follow.
+
+    A question is evaluated after the prefix and answered; the prefix stays as it was.
+    """
+
+    capabilities: LLMCapabilities
+    name: str
+
+    @property
+    def prefix_tokens(self) -> int:
+        """How many tokens the prefix holds."""
+        ...
+
+    @property
+    def position(self) -> int:
+        """Where the prefix ends now, in the backend's own units."""
+        ...
+
+    def tokens(self, text: str) -> list[int]:
+        """The tokens of ``text`` (to budget the context)."""
+        ...
+
+    def extend(self, text: str) -> int:
+        """Append ``text`` to the prefix; returns its token count."""
+        ...
+
+    def rewind(self, position: int) -> None:
+        """Cut the prefix back to an earlier ``position``."""
+        ...
+
+    def reset(self, text: str = "") -> None:
+        """Start the prefix over with ``text``."""
+        ...
+
+    def complete(
+        self, suffix: str, max_tokens: int = 256, use_prefix: bool = True
+    ) -> Iterator[str]:
+        """Stream the greedy completion of prefix + ``suffix``; the prefix is kept."""
         ...

@@ -10,21 +10,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+from .base import LLMCapabilities
 from .model_files import ModelNotFoundError, gguf_model
 
 _HINT = "pip install llama-cpp-python (built from source: CMAKE_ARGS=-DGGML_NATIVE=OFF)"
-
-
-@dataclass(frozen=True)
-class LLMCapabilities:
-    """What a language-model backend offers the assistant."""
-
-    prefix_cache: bool  # extending the prefix costs only the new tokens
-    context_tokens: int
-    streaming: bool = True
 
 
 class LlamaCppLLM:
@@ -84,6 +75,17 @@ class LlamaCppLLM:
                 self._llm.eval(piece)
                 self._prefix += piece
         return len(new)
+
+    @property
+    def position(self) -> int:
+        """Where the prefix ends now; ``rewind`` cuts it back to such a position."""
+        return len(self._prefix)
+
+    def rewind(self, position: int) -> None:
+        """Cut the prefix back to ``position`` (the tokens after it are dropped, not re-read)."""
+        with self._lock:
+            self._prefix = self._prefix[:position]
+            self._restore_prefix()
 
     def reset(self, text: str = "") -> None:
         """Start the prefix over (after the memory folded old parts into a summary)."""

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
-from .llm_llamacpp import LLMCapabilities
+from .base import LLMCapabilities
 
 
 class EndpointError(ConnectionError):
@@ -54,6 +54,15 @@ class OpenAICompatibleLLM:
         """Append to the prefix (sent with the next request)."""
         self._prefix += text
         return len(self.tokens(text))
+
+    @property
+    def position(self) -> int:
+        """Where the prefix ends now (characters); ``rewind`` cuts it back to it."""
+        return len(self._prefix)
+
+    def rewind(self, position: int) -> None:
+        """Cut the prefix back to ``position``."""
+        self._prefix = self._prefix[:position]
 
     def reset(self, text: str = "") -> None:
         """Start the prefix over."""

@@ -1,11 +1,13 @@
-"""The assistant's transcript lines, settling, citations and action-item parsing (no model)."""
+"""Transcript lines, speaker names, citations, catch-up windows, action-item rows (no model)."""
 
 import pytest
 
 from roomtone.assistant.actions import parse_action_items
 from roomtone.assistant.ask import parse_since
+from roomtone.assistant.catch_up import catch_up_start
 from roomtone.assistant.memory import cited_lines
-from roomtone.assistant.transcript import SETTLE_SECONDS, Transcript
+from roomtone.assistant.speaker_names import names_from_address
+from roomtone.assistant.transcript import Line, Transcript
 
 
 def caption(cid, start, end, text, speaker="S1"):
@@ -74,11 +76,47 @@ def test_a_revised_caption_replaces_the_earlier_final(meeting):
     assert "fix the box" in meeting.lines()[1].text
 
 
-def test_only_lines_past_the_settling_time_go_to_memory(meeting):
-    assert meeting.settled_lines() == []
-    meeting.add(caption("c5", 15.0 + SETTLE_SECONDS, 16.0 + SETTLE_SECONDS, "Next topic.", "S1"))
-    settled = meeting.settled_lines()
-    assert [line.start for line in settled] == [1.0, 6.0, 9.5, 12.5]
+def test_a_caption_running_across_a_change_of_speaker_is_split_at_the_turn():
+    t = Transcript()
+    t.add(caption("c1", 0.0, 4.0, "Can you do it? Yes I can", "S1"))
+    t.add({"type": "speaker", "id": "t1", "speaker": "S1", "start": 0.0, "end": 2.3})
+    t.add({"type": "speaker", "id": "t2", "speaker": "S2", "start": 2.4, "end": 4.0})
+    assert [line.render() for line in t.lines()] == [
+        "[00:00] S1: Can you do it?",
+        "[00:02] S2: Yes I can",
+    ]
+
+
+def test_speakers_are_named_from_introductions_and_from_being_addressed():
+    lines = [
+        ("S1", "Hi everyone, I'm Kevin, I'll run this meeting."),
+        ("S2", "Thanks, Kevin. Laura from QA here."),
+        ("S1", "Malik, can you apply the fix tonight?"),
+        ("S3", "Sure, I will apply it tonight."),
+        ("S2", "On Friday, we publish it."),  # a weekday is not a name
+    ]
+    assert names_from_address(lines) == {"S1": "Kevin", "S2": "Laura", "S3": "Malik"}
+
+
+def test_a_name_someone_set_wins_over_a_name_the_meeting_reveals(meeting):
+    meeting.add({"type": "name", "speaker": "S3", "name": "Robert"})
+    assert meeting.speaker_names()["S3"] == "Robert"
+    assert meeting.lines()[-1].speaker == "Robert"
+
+
+@pytest.mark.parametrize(
+    ("question", "start"),
+    [
+        ("What did I miss since 10:40?", 640.0),
+        ("what happened in the last 5 minutes?", 900.0),
+        ("Anything in the past hour?", 0.0),
+        ("Who will fix the bugs?", None),
+        ("What did I miss?", 0.0),
+        ("Can you sum up the meeting so far?", 0.0),
+    ],
+)
+def test_catch_up_questions_give_where_their_window_starts(question, start):
+    assert catch_up_start(question, now=1200.0) == start
 
 
 def test_citations_point_at_real_lines_and_invented_times_are_dropped(meeting):
@@ -88,16 +126,18 @@ def test_citations_point_at_real_lines_and_invented_times_are_dropped(meeting):
     assert spans == [(12.5, 15.0), (6.0, 9.0)]
 
 
-def test_action_items_keep_only_objects_with_an_owner_a_task_and_a_real_time(meeting):
-    text = (
-        '{"owner": "Bob", "task": "fix the bugs", "due": "Friday", "said_at": "00:12"}\n'
-        '{"owner": "Carol", "task": "invented", "due": "", "said_at": "59:00"}\n'
-        '{"owner": "", "task": "nobody", "said_at": "00:06"}\n'
-        "not json {at all}"
-    )
-    items = parse_action_items(text, meeting)
-    assert [item.to_json() for item in items] == [
-        {"owner": "Bob", "task": "fix the bugs", "due": "Friday", "said_at": 12.5}
+def test_action_rows_resolve_pronouns_split_deadlines_and_drop_ownerless_rows():
+    asking = Line(27.0, 30.0, "Bob, can you fix those bugs before Friday?", "Alice")
+    rows = "you | fix the three bugs | Friday\nsomeone | test it | none\nno"
+    assert [i.to_json() for i in parse_action_items(rows, asking, answerer="S2")] == [
+        {"owner": "Bob", "task": "fix the three bugs", "due": "Friday", "said_at": 27.0}
+    ]
+    taking = Line(31.0, 36.0, "I'll ask Priya to review the crash reports.", "Bob")
+    rows = "Priya | review the crash reports by tomorrow morning | none\nI | ask Priya | none"
+    items = parse_action_items(rows, taking)
+    assert [(i.owner, i.task, i.due) for i in items] == [
+        ("Priya", "review the crash reports", "tomorrow morning"),
+        ("Bob", "ask Priya", ""),
     ]
 
 

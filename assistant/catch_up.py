@@ -1,0 +1,114 @@
+"""Catch-up questions: "what did I miss since 10:40?", "... in the last 5 minutes?"."""
+
+from __future__ import annotations
+
+import re
+
+_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})$")
+_SINCE = re.compile(r"\bsince\s+((?:\d+:)?\d{1,2}:\d{2})\b", re.IGNORECASE)
+_LAST = re.compile(
+    r"\b(?:last|past)\s+(?:(\d+|an?|one|two|three|four|five|ten|fifteen|twenty|thirty)\s+)?"
+    r"(minutes?|hours?)\b",
+    re.IGNORECASE,
+)
+_GENERAL = frozenset(  # words of a question about the meeting as a whole
+    [
+        "what",
+        "whats",
+        "what's",
+        "did",
+        "do",
+        "does",
+        "i",
+        "we",
+        "you",
+        "miss",
+        "missed",
+        "was",
+        "were",
+        "is",
+        "are",
+        "has",
+        "have",
+        "been",
+        "be",
+        "said",
+        "say",
+        "talked",
+        "talk",
+        "discussed",
+        "discuss",
+        "happened",
+        "happening",
+        "happen",
+        "going",
+        "on",
+        "so",
+        "far",
+        "the",
+        "a",
+        "this",
+        "meeting",
+        "call",
+        "it",
+        "about",
+        "up",
+        "catch",
+        "me",
+        "summary",
+        "summarise",
+        "summarize",
+        "sum",
+        "give",
+        "main",
+        "points",
+        "tell",
+        "everything",
+        "anything",
+        "can",
+        "could",
+        "please",
+    ]
+)
+_NUMBERS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "ten": 10,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+}
+
+
+def clock_seconds(text: str) -> float | None:
+    """Seconds from ``mm:ss`` or ``h:mm:ss``; None if ``text`` is not such a time."""
+    match = _CLOCK.match(text.strip())
+    if match is None:
+        return None
+    hours, minutes, seconds = match.groups()
+    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
+
+
+def catch_up_start(question: str, now: float) -> float | None:
+    """Where a catch-up question's window starts (meeting time), or None for other questions.
+
+    A question about nothing in particular ("what did I miss?", "what was said?") is a
+    catch-up from the start.
+    """
+    since = _SINCE.search(question)
+    if since:
+        return clock_seconds(since.group(1))
+    last = _LAST.search(question)
+    if last:
+        count, unit = last.groups()
+        amount = (
+            int(count) if count and count.isdigit() else _NUMBERS.get((count or "a").lower(), 1)
+        )
+        return max(0.0, now - amount * (3600 if unit.lower().startswith("hour") else 60))
+    words = {w.lower() for w in re.findall(r"[A-Za-z']+", question)}
+    return 0.0 if words <= _GENERAL else None
