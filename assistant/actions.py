@@ -15,15 +15,9 @@ from dataclasses import dataclass
 from ..streaming.clock import format_clock
 from .memory import ASSISTANT_TURN, MeetingMemory
 from .retrieval import similarities
+from .salience import COMMITMENT
 from .transcript import Line, Transcript
 
-CANDIDATE = re.compile(
-    r"\b(?:I'll|I will|I can|I'm going to|I am going to|we'll|we will|can you|could you|"
-    r"would you|will you|please|ask \w+ to|let's have)\b"
-    r"|(?:^|[.!?]\s+)(?:send|open|prepare|write|book|post|update|review|add|check|call|email|"
-    r"share|draft|publish|schedule|fix|make sure)\b",  # "Send me a proposal by ..."
-    re.IGNORECASE,
-)
 _FIRST_PERSON = re.compile(r"\b(?:I'll|I will|I can|I'm going to|I am going to)\s+(\w+)")
 CHECK_PROMPT = (
     '\nQuestion: Who takes on or gets a task in the line [{at}] {who}: "{text}"\n'
@@ -63,7 +57,7 @@ def action_items(memory: MeetingMemory, transcript: Transcript) -> list[ActionIt
     verdicts: dict[tuple[float, str], str] = memory.notes.setdefault("action_verdicts", {})
     items: list[ActionItem] = []
     for i, line in enumerate(lines):
-        if not CANDIDATE.search(line.text):
+        if not COMMITMENT.search(line.text):
             continue
         key = (line.start, line.text)
         if key not in verdicts:
@@ -86,7 +80,8 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
     """
     items = []
     for row in text.splitlines():
-        fields = [f.strip() for f in row.strip().lstrip("-*• ").split("|")]
+        row = row.strip().removeprefix("Answer:").strip()
+        fields = [f.strip() for f in row.lstrip("-*• ").split("|")]
         if len(fields) < 2:
             continue
         owner, task = fields[0], fields[1].rstrip(".")
@@ -95,7 +90,7 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
         said = {verb.lower() for verb in _FIRST_PERSON.findall(line.text)}
         if task and task.split()[0].lower() in said and line.speaker:
             owner = line.speaker  # "I will escalate it": the speaker escalates
-        if not owner or not task:
+        if not owner or task.lower() in ("", "no", "none"):
             continue
         due = "" if due.lower().strip(".") in _NO_DUE else due.rstrip(".")
         deadline = _DEADLINE.search(task)

@@ -23,11 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..plugins.base import PrefixLLM
 from ..streaming.clock import format_clock
 from .catch_up import catch_up_start
 from .grounding import NOT_DISCUSSED, cite, off_topic
-from .retrieval import embed_lines
+from .retrieval import embed_lines, similarities
+from .salience import key_moments
 from .transcript import LINE_GAP_SECONDS, Line, Transcript
 
 SYSTEM = (
@@ -51,6 +54,7 @@ SYSTEM = (
     "Answer: no"
 )
 HEADER = "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\nThe meeting so far:\n"
+CATCH_UP = "Give the main points said from [{since}] on."
 ASSISTANT_TURN = "<|im_end|>\n<|im_start|>assistant\n"
 CITATION = re.compile(r"\[(?:(\d+):)?(\d{1,2}):(\d{2})\]")
 FOLD_SUMMARY = (
@@ -163,9 +167,13 @@ class MeetingMemory:
             raise ValueError("the question is empty")
         if since is None:
             since = catch_up_start(question, transcript.heard_until)
-        lines = transcript.lines(since=since or 0.0)
+        # a line still going on at ``since`` counts: it was said from then on
+        lines = [line for line in transcript.lines() if since is None or line.end > since]
         if since is None and off_topic(question, lines):
             return Answer(NOT_DISCUSSED, [], 0.0, time.perf_counter() - started, 0)
+        if since is not None and not any(not line.sound for line in lines):
+            quiet = f"Nothing was said from [{format_clock(since)}] on."
+            return Answer(quiet, [], 0.0, time.perf_counter() - started, 0)
         first = None
         pieces = []
         with self._lock:
@@ -177,6 +185,9 @@ class MeetingMemory:
                 if on_text is not None:
                     on_text(piece)
         text = cite("".join(pieces).strip() or NOT_DISCUSSED, lines)
+        moments = key_moments(lines) if since is not None else []
+        if moments:  # a catch-up: the key moments under the summary, word for word
+            text += "\nKey moments:\n" + "\n".join(f"- {m.render()}" for m in moments)
         total = time.perf_counter() - started
         return Answer(
             text=text,
@@ -212,7 +223,7 @@ class MeetingMemory:
         """The instruction for ``question``, limited to the lines from ``since`` on."""
         scope = ""
         if since is not None:
-            scope = f" Give the main points said from [{format_clock(since)}] on."
+            scope = " " + CATCH_UP.format(since=format_clock(since))
         return f"\nQuestion: {question}{scope}" + ASSISTANT_TURN
 
     def _closed(self, transcript: Transcript) -> list[Line]:
@@ -258,14 +269,20 @@ class MeetingMemory:
         self._lines, self._marks = [], []
         self.llm.reset(self._header())  # update() evaluates the kept lines again, one by one
 
-    def _recall(self, question: str, top: int = 4) -> list[Line]:
-        """Folded lines most like the question (sentence embeddings), in time order."""
-        folded = [line for f in self.folded for line in f.lines]
+    def _recall(self, question: str, top: int = 3) -> list[Line]:
+        """Folded lines closer to the question than any line in the prefix, in time order.
+
+        Only those: every recalled line is paid for by the question, so a question the
+        recent part of the meeting answers brings nothing back.
+        """
+        folded = [line for f in self.folded for line in f.lines if not line.sound]
         if not folded:
             return []
-        from .retrieval import most_similar
-
-        return sorted(most_similar(question, folded, top), key=lambda line: line.start)
+        present = [line for line in self._lines if not line.sound]
+        bar = float(similarities(question, present).max()) if present else 0.0
+        scores = similarities(question, folded)
+        best = [i for i in np.argsort(-scores)[:top] if scores[i] > bar]
+        return sorted((folded[i] for i in best), key=lambda line: line.start)
 
 
 def cited_lines(text: str, lines: list[Line]) -> list[tuple[float, float]]:

@@ -237,6 +237,8 @@ def speed(llm: LlamaCppLLM, pieces: list[tuple[list[dict], float]], minutes: flo
         "uncached_total_s": uncached.total_s,
         "ratio_first_token": uncached.first_token_s
         / max(1e-6, max(a.first_token_s for a in cached)),
+        "answers": [a.text for a in cached],
+        "rss_mb": psutil.Process().memory_info().rss / 2**20,
     }
 
 
@@ -271,7 +273,9 @@ def main() -> None:
     parser.add_argument("--llm", default="qwen2.5-coder-1.5b")
     parser.add_argument("--files", nargs="*")
     parser.add_argument("--minutes", type=float, default=60)
-    parser.add_argument("--hours", type=float, default=3, help="the long session for memory")
+    parser.add_argument(
+        "--hours", type=float, default=3, help="the long session for memory (0: skip it)"
+    )
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument(
         "--events-dir", type=Path, help="keep (and reuse) the replays' event logs in this folder"
@@ -284,7 +288,7 @@ def main() -> None:
     manifest = json.loads((EVAL / "manifest.json").read_text())
     ids = args.files or [Path(f["audio"]).stem for f in manifest["files"]]
     recognizer = WhisperCaptioner("tiny.en")
-    llm = LlamaCppLLM(args.llm, context_tokens=16_384)
+    llm = LlamaCppLLM(args.llm)
     events = {m: meeting_events(recognizer, EVAL / f"{m}.flac", args.events_dir) for m in ids}
     results = [accuracy(llm, events[m], m) for m in ids]
     invented = no_action_meeting(llm, recognizer, args.events_dir)
@@ -327,6 +331,7 @@ def main() -> None:
             f"first token {timing['uncached_first_token_s']:.1f} s, whole answer "
             f"{timing['uncached_total_s']:.1f} s ({timing['ratio_first_token']:.0f}x)"
         )
+    if not args.skip_speed and args.hours > 0:
         memory_use = long_session_memory(llm, pieces, args.hours)
         print(
             f"\n{args.hours:.0f}-hour session: peak RSS {memory_use['peak_rss_mb']:.0f} MB, "

@@ -27,7 +27,7 @@ class LlamaCppLLM:
         self,
         model: str | Path = "qwen2.5-coder-1.5b",
         *,
-        context_tokens: int = 16_384,
+        context_tokens: int = 24_576,
         threads: int | None = None,
         batch: int = 256,
     ) -> None:

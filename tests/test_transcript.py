@@ -6,6 +6,7 @@ from roomtone.assistant.actions import parse_action_items
 from roomtone.assistant.ask import parse_since
 from roomtone.assistant.catch_up import catch_up_start
 from roomtone.assistant.memory import cited_lines
+from roomtone.assistant.salience import key_moments
 from roomtone.assistant.speaker_names import names_from_address
 from roomtone.assistant.transcript import Line, Transcript
 
@@ -150,3 +151,14 @@ def test_since_takes_clock_times(text, seconds):
 def test_a_bad_since_is_a_clear_error(text):
     with pytest.raises(ValueError, match="since"):
         parse_since(text)
+
+
+def test_key_moments_prefer_decisions_tasks_numbers_and_dates():
+    lines = [
+        Line(1.0, 3.0, "Good morning everyone.", "Alice"),
+        Line(4.0, 8.0, "So the decision is we keep the launch on March 22nd.", "Alice"),
+        Line(9.0, 12.0, "That sounds fine to me.", "Bob"),
+        Line(13.0, 15.0, "[phone ringing]", sound=True),
+        Line(16.0, 20.0, "I will send the press release by Monday.", "Carol"),
+    ]
+    assert [m.start for m in key_moments(lines, top=2)] == [4.0, 16.0]
