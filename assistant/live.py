@@ -19,6 +19,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from loguru import logger
+
 from ..plugins.base import PrefixLLM
 from .memory import Answer, MeetingMemory
 from .transcript import Transcript
@@ -112,7 +114,10 @@ class LiveAssistant:
             if self._stopped.is_set():
                 return
             self._changed.clear()
-            self.memory.update(self.snapshot())
+            try:
+                self.memory.update(self.snapshot())
+            except Exception as exc:  # the captions go on; the next update tries again
+                logger.warning(f"assistant memory update failed: {exc}")
             self._stopped.wait(UPDATE_EVERY_S)
 
 

@@ -45,9 +45,3 @@ def similarities(query: str, lines: list[Line]) -> np.ndarray:
         return np.zeros(0)
     q = _embedding(query)
     return np.array([float(q @ _embedding(line.text)) for line in lines])
-
-
-def most_similar(query: str, lines: list[Line], top: int) -> list[Line]:
-    """The ``top`` lines closest in meaning to ``query``."""
-    scores = similarities(query, lines)
-    return [lines[i] for i in np.argsort(-scores)[:top]]
