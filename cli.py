@@ -202,7 +202,13 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
         from .assistant.live import LiveAssistant, ask_socket_path
 
         assistant = LiveAssistant(llm)
-        assistant.serve(ask_socket_path(args.session, session_id))
+        try:
+            assistant.serve(ask_socket_path(args.session, session_id))
+        except OSError as exc:
+            assistant.close()
+            recorder.close()
+            store.close()
+            raise CliError(f"cannot open the ask socket: {exc}") from exc
         listeners.append(assistant)
     realtime = not getattr(args, "fast", False)
     print(f"roomtone: session {session_id} in {args.session} ({source})", file=sys.stderr)

@@ -73,6 +73,8 @@ class LiveAssistant:
     def serve(self, path: Path) -> None:
         """Answer ``roomtone ask`` from other processes on a Unix socket at ``path``."""
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.parent.stat().st_uid != os.getuid():  # a folder someone else made for us
+            raise PermissionError(f"{path.parent} belongs to another user; not asking there")
         os.chmod(path.parent, 0o700)  # only this user may ask
         path.unlink(missing_ok=True)
         assistant = self
