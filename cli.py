@@ -15,6 +15,7 @@ from . import __version__
 from .streaming.clock import format_clock
 
 DEFAULT_DB = "roomtone.db"
+DEFAULT_LLM = "qwen2.5-coder-1.5b"  # the bundled GGUF (roomtone[llm])
 
 
 class CliError(Exception):
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
             help="keep the assistant's memory live so `roomtone ask` answers at once "
             "(needs roomtone[llm])",
         )
-        p.add_argument("--llm", default="qwen2.5-coder-1.5b", help="GGUF for --assistant")
+        p.add_argument("--llm", default=DEFAULT_LLM, help="GGUF for --assistant")
 
     replay = sub.add_parser("replay", help="replay an audio file through the live pipeline")
     replay.add_argument("file", type=Path)
@@ -82,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add a summary, decisions and action items (md, json; needs roomtone[llm])",
     )
-    export.add_argument("--llm", default="qwen2.5-coder-1.5b", help="language model for --minutes")
+    export.add_argument("--llm", default=DEFAULT_LLM, help="language model for --minutes")
 
     rename = sub.add_parser("rename", help="give a speaker label a name (kept in the session)")
     rename.add_argument("session", metavar="SESSION", help="session database file")
@@ -96,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="machine-readable output")
         p.add_argument(
             "--llm",
-            default="qwen2.5-coder-1.5b",
+            default=DEFAULT_LLM,
             help="language model: qwen2.5-coder-1.5b (bundled), qwen2.5-coder-0.5b, "
             "or a .gguf path",
         )

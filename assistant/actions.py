@@ -53,7 +53,8 @@ class ActionItem:
 
 def action_items(memory: MeetingMemory, transcript: Transcript) -> list[ActionItem]:
     """Every action item so far, in time order (each line's verdict is asked once)."""
-    lines = [ln for ln in transcript.lines() if not ln.sound]
+    every = transcript.lines()
+    lines = [ln for ln in every if not ln.sound]
     verdicts: dict[tuple[float, str], str] = memory.notes.setdefault("action_verdicts", {})
     items: list[ActionItem] = []
     for i, line in enumerate(lines):
@@ -64,7 +65,7 @@ def action_items(memory: MeetingMemory, transcript: Transcript) -> list[ActionIt
             prompt = CHECK_PROMPT.format(
                 at=format_clock(line.start), who=line.speaker or "Someone", text=line.text
             )
-            verdicts[key] = memory.complete(prompt, transcript, max_tokens=80)
+            verdicts[key] = memory.complete(prompt, every, max_tokens=80)
         answerer = lines[i + 1].speaker if i + 1 < len(lines) else None
         for item in parse_action_items(verdicts[key], line, answerer):
             if not any(_same(item, other) for other in items):

@@ -167,8 +167,9 @@ class MeetingMemory:
             raise ValueError("the question is empty")
         if since is None:
             since = catch_up_start(question, transcript.heard_until)
+        every = transcript.lines()  # built once: each build infers names over the meeting
         # a line still going on at ``since`` counts: it was said from then on
-        lines = [line for line in transcript.lines() if since is None or line.end > since]
+        lines = [line for line in every if since is None or line.end > since]
         if since is None and off_topic(question, lines):
             return Answer(NOT_DISCUSSED, [], 0.0, time.perf_counter() - started, 0)
         if since is not None and not any(not line.sound for line in lines):
@@ -177,7 +178,7 @@ class MeetingMemory:
         first = None
         pieces = []
         with self._lock:
-            suffix = self.suffix(self._question(question, transcript, since), transcript, question)
+            suffix = self.suffix(self._question(question, since), every, question)
             for piece in self.llm.complete(suffix, 200, use_prefix=use_prefix):
                 if first is None:
                     first = time.perf_counter() - started
@@ -191,24 +192,28 @@ class MeetingMemory:
         total = time.perf_counter() - started
         return Answer(
             text=text,
-            citations=cited_lines(text, transcript.lines()),
+            citations=cited_lines(text, every),
             first_token_s=first if first is not None else total,
             total_s=total,
             prompt_tokens=len(self.llm.tokens(suffix)),
         )
 
-    def complete(self, instruction: str, transcript: Transcript, max_tokens: int) -> str:
-        """The model's whole reply to ``instruction`` after the meeting so far."""
-        with self._lock:
-            return "".join(self.llm.complete(self.suffix(instruction, transcript), max_tokens))
+    def complete(self, instruction: str, lines: list[Line], max_tokens: int) -> str:
+        """The model's whole reply to ``instruction`` after the meeting so far.
 
-    def suffix(self, instruction: str, transcript: Transcript, topic: str = "") -> str:
-        """What follows the cached prefix, ending with ``instruction``.
-
-        Folded lines close to ``topic`` come first, then the lines not in the prefix yet.
+        ``lines`` are the transcript's lines now (``Transcript.lines()``).
         """
         with self._lock:
-            tail = transcript.lines()[self._folded_lines + len(self._lines) :]
+            return "".join(self.llm.complete(self.suffix(instruction, lines), max_tokens))
+
+    def suffix(self, instruction: str, lines: list[Line], topic: str = "") -> str:
+        """What follows the cached prefix, ending with ``instruction``.
+
+        Folded lines close to ``topic`` come first, then those of ``lines`` (all the
+        transcript's lines now) that are not in the prefix yet.
+        """
+        with self._lock:
+            tail = lines[self._folded_lines + len(self._lines) :]
             recalled = self._recall(topic) if topic else []
         parts = []
         if recalled:
@@ -219,7 +224,7 @@ class MeetingMemory:
         parts.append(instruction)
         return "".join(parts)
 
-    def _question(self, question: str, transcript: Transcript, since: float | None) -> str:
+    def _question(self, question: str, since: float | None) -> str:
         """The instruction for ``question``, limited to the lines from ``since`` on."""
         scope = ""
         if since is not None:

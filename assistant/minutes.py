@@ -41,7 +41,7 @@ def write_minutes(memory: MeetingMemory, transcript: Transcript) -> Minutes:
     lines = transcript.lines()
 
     def bullets(prompt: str) -> list[str]:
-        text = memory.complete(prompt, transcript, max_tokens=400)
+        text = memory.complete(prompt, lines, max_tokens=400)
         out = []
         for raw in text.splitlines():
             item = raw.strip().lstrip("-*• ").strip()
