@@ -56,22 +56,40 @@ def _parser() -> argparse.ArgumentParser:
             "(needs roomtone[llm])",
         )
         p.add_argument("--llm", default=DEFAULT_LLM, help="GGUF for --assistant")
+        p.add_argument("--host", default="127.0.0.1", help="where servers listen (--web, --ws)")
+        p.add_argument(
+            "--port", type=int, help="server port (default: 8000 for --web, 8765 for --ws)"
+        )
 
     replay = sub.add_parser("replay", help="replay an audio file through the live pipeline")
     replay.add_argument("file", type=Path)
     pace = replay.add_mutually_exclusive_group()
     pace.add_argument("--realtime", action="store_true", help="pace at 1x (the default)")
     pace.add_argument("--fast", action="store_true", help="as fast as the pipeline goes")
+    replay.add_argument("--web", action="store_true", help="serve the caption page to viewers")
     engine_options(replay)
 
     live = sub.add_parser("live", help="caption live audio")
     src = live.add_mutually_exclusive_group(required=True)
     src.add_argument("--mic", action="store_true", help="the local microphone")
     src.add_argument("--ws", action="store_true", help="PCM from a WebSocket client")
+    src.add_argument(
+        "--web", action="store_true", help="serve the caption page; a browser sends its microphone"
+    )
     live.add_argument("--device", help="microphone device name or index")
-    live.add_argument("--host", default="127.0.0.1")
-    live.add_argument("--port", type=int, default=8765)
+    live.add_argument("--tui", action="store_true", help="show the meeting in the terminal UI")
     engine_options(live)
+
+    tui = sub.add_parser(
+        "tui",
+        help="the terminal UI: replay a meeting live (--replay FILE), else reopen the "
+        "latest session of --session DB read-only",
+    )
+    tui.add_argument("--replay", metavar="FILE", type=Path, help="replay an audio file live")
+    tui.add_argument("--id", type=int, help="without --replay: session id (default: the latest)")
+    tui.add_argument("--fast", action="store_true", help="with --replay: as fast as it goes")
+    tui.add_argument("--export-dir", type=Path, default=Path(), help="where `e` writes the minutes")
+    engine_options(tui)
 
     export = sub.add_parser("export", help="export a session")
     export.add_argument("session", metavar="SESSION", help="session database file")
@@ -116,6 +134,14 @@ def _parser() -> argparse.ArgumentParser:
     actions = sub.add_parser("actions", help="the action items of a session")
     llm_options(actions)
 
+    serve = sub.add_parser("serve", help="reopen a past session read-only in the browser page")
+    serve.add_argument("session", metavar="SESSION", help="session database file")
+    serve.add_argument("--id", type=int, help="session id in the file (default: the latest)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--assistant", action="store_true", help="answer questions (roomtone[llm])")
+    serve.add_argument("--llm", default=DEFAULT_LLM, help="GGUF for --assistant")
+
     sessions = sub.add_parser("sessions", help="list the sessions in a database")
     sessions.add_argument("session", metavar="DB", nargs="?", default=DEFAULT_DB)
     return parser
@@ -129,11 +155,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "replay":
             return _run_capture(args, source=f"file:{args.file}")
         if args.command == "live":
-            return _run_capture(args, source="mic" if args.mic else f"ws:{args.host}:{args.port}")
+            return _run_capture(args, source=_live_source(args))
+        if args.command == "tui":
+            if args.replay is None:
+                return _tui_past(args)
+            args.file, args.web, args.tui = args.replay, False, True
+            return _run_capture(args, source=f"file:{args.file}")
         if args.command == "export":
             return _export(args)
         if args.command == "sessions":
             return _sessions(args)
+        if args.command == "serve":
+            return _serve_past(args)
         if args.command == "rename":
             return _rename(args)
         if args.command in ("ask", "actions"):
@@ -145,6 +178,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("roomtone: interrupted; everything captioned so far is saved", file=sys.stderr)
         return 130
     return 1
+
+
+def _live_source(args: argparse.Namespace) -> str:
+    """Name the live source; fills in the default port of its server."""
+    if args.port is None:
+        args.port = 8765 if args.ws else 8000
+    if args.mic:
+        return "mic"
+    return f"{'web' if args.web else 'ws'}:{args.host}:{args.port}"
 
 
 def _quiet_library_logs() -> None:
@@ -174,7 +216,8 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     from .streaming.room_engines import EngineChoice, build_engines
     from .streaming.sources import AudioInputError, decode_chunks
 
-    if args.command == "replay":
+    replaying = args.command in ("replay", "tui")
+    if replaying:
         # Refuse a file that cannot start decoding before any session is created.
         try:
             next(iter(decode_chunks(args.file)))
@@ -193,11 +236,11 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     captioner = StreamingCaptioner(recognizer)
     llm = _assistant_llm(args.llm) if args.assistant else None
     store = _open_store(args.session, must_exist=False)
-    title = args.title or (args.file.stem if args.command == "replay" else source)
+    title = args.title or (args.file.stem if replaying else source)
     session_id = store.create_session(title, source, {"model": str(recognizer.model_dir)})
     recorder = SessionRecorder(store, session_id, args.events)
-    printer = _CaptionPrinter(enabled=not args.quiet)
-    listeners: list[Any] = [recorder, printer]
+    tui = getattr(args, "tui", False)
+    listeners: list[Any] = [recorder] if tui else [recorder, _CaptionPrinter(not args.quiet)]
     assistant = None
     if llm is not None:
         from .assistant.live import LiveAssistant, ask_socket_path
@@ -212,11 +255,43 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
             raise CliError(f"cannot open the ask socket: {exc}") from exc
         listeners.append(assistant)
     realtime = not getattr(args, "fast", False)
+    web = None
+    if args.web:
+        from .streaming.webrtc_source import WebRTCAudioSource
+        from .ui.hub import EventHub
+        from .ui.web_server import MeetingView
+
+        live_mic = args.command == "live"
+        web = MeetingView(
+            EventHub(),
+            store,
+            session_id,
+            title,
+            live=True,
+            audio=WebRTCAudioSource() if live_mic else None,
+            ask=assistant.ask if assistant is not None else None,
+            followers=(assistant,) if assistant is not None else (),
+        )
+        listeners.append(web.hub)
     print(f"roomtone: session {session_id} in {args.session} ({source})", file=sys.stderr)
     if assistant is not None:
         print(f'roomtone: ask while it runs: roomtone ask {args.session} "..."', file=sys.stderr)
     try:
-        stats = asyncio.run(_capture(args, captioner, listeners, realtime, analyzers, annotator))
+        if tui:
+            stats = _capture_in_tui(
+                args,
+                store,
+                session_id,
+                title,
+                assistant,
+                lambda more, stop: _capture(
+                    args, captioner, [*listeners, more], realtime, analyzers, annotator, web, stop
+                ),
+            )
+        else:
+            stats = asyncio.run(
+                _capture(args, captioner, listeners, realtime, analyzers, annotator, web)
+            )
     finally:
         if assistant is not None:
             assistant.close()
@@ -244,7 +319,10 @@ async def _capture(
     realtime: bool,
     analyzers: list[Any],
     annotator: Any,
+    web: Any = None,
+    stop: asyncio.Event | None = None,
 ) -> Any:
+    """Run the pipeline from the chosen source until it ends or ``stop`` (or Ctrl+C)."""
     import signal
 
     from .streaming.pipeline import run_pipeline
@@ -252,19 +330,36 @@ async def _capture(
     from .streaming.ws_source import WebSocketAudioSource
 
     frames: AsyncIterator[Any]
-    if args.command == "replay":
+    if args.command in ("replay", "tui"):
         frames = file_frames(args.file, realtime=realtime)
     elif args.mic:
         device = int(args.device) if args.device and args.device.isdigit() else args.device
         frames = microphone_frames(device=device)
+    elif args.web:
+        frames = web.audio.frames()
     else:
         source = WebSocketAudioSource(args.host, args.port)
         print(f"roomtone: send PCM to ws://{args.host}:{args.port}/", file=sys.stderr)
         frames = source.frames()
+    server = None
+    if web is not None:
+        from .streaming.webrtc_source import offer_loopback_candidates
+        from .ui.web_server import WebServer
+
+        if web.audio is not None:
+            offer_loopback_candidates()
+        server = WebServer(web, args.host, 8000 if args.port is None else args.port)
+        try:
+            url = await server.start()
+        except OSError as exc:
+            raise CliError(f"cannot serve the page on {args.host}:{args.port}: {exc}") from exc
+        print(f"roomtone: the caption page is at {url}", file=sys.stderr, flush=True)
     # Ctrl+C or SIGTERM ends the input; what was heard is still finalised and saved.
-    stop = asyncio.Event()
+    # (Under the TUI, its quit key sets ``stop``.)
+    signals = (signal.SIGINT, signal.SIGTERM) if stop is None else ()
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     try:
         return await run_pipeline(
@@ -276,8 +371,122 @@ async def _capture(
             annotator=annotator,
         )
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in signals:
             loop.remove_signal_handler(sig)
+        if server is not None:
+            await server.stop()
+        if web is not None and web.audio is not None:
+            await web.audio.close()
+
+
+def _capture_in_tui(
+    args: argparse.Namespace,
+    store: Any,
+    session_id: int,
+    title: str,
+    assistant: Any,
+    capture: Any,
+) -> Any:
+    """Run the capture inside the terminal UI; returns the pipeline's stats."""
+    from loguru import logger
+
+    from .assistant.export import write
+    from .ui.tui import CaptionApp, TuiSession
+
+    # Textual draws on stderr: warnings go to a log beside the session instead.
+    logger.remove()
+    logger.add(f"{args.session}.log", level="WARNING")
+
+    session = TuiSession(
+        title=title,
+        live=True,
+        ask=assistant.ask if assistant is not None else None,
+        rename=lambda label, name: store.rename_speaker(session_id, label, name),
+        export=lambda folder: write(
+            store, session_id, "md", folder / f"roomtone-session-{session_id}.md"
+        ),
+        export_dir=args.export_dir if hasattr(args, "export_dir") else Path(),
+    )
+    app = CaptionApp(session, capture)
+    app.run()
+    if app.capture_result is None:
+        raise CliError("the terminal UI ended before the capture finished")
+    return app.capture_result
+
+
+def _tui_past(args: argparse.Namespace) -> int:
+    """Reopen a stored session in the terminal UI, read-only."""
+    from .assistant.ask import StoredSessionAsker, session_transcript
+    from .assistant.export import write
+    from .assistant.store import SessionNotFoundError
+    from .ui.tui import CaptionApp, TuiSession
+
+    store = _open_store(args.session, must_exist=True)
+    try:
+        session_id = store.check_session(args.id) if args.id else store.latest_session()
+        info = next(s for s in store.sessions() if s.id == session_id)
+        events = list(store.events(session_id))
+        asker = None
+        if args.assistant:
+            asker = StoredSessionAsker(
+                _assistant_llm(args.llm), session_transcript(store, session_id)
+            )
+        session = TuiSession(
+            title=info.title,
+            live=False,
+            ask=asker,
+            export=lambda folder: write(
+                store, session_id, "md", folder / f"roomtone-session-{session_id}.md"
+            ),
+            export_dir=args.export_dir,
+        )
+        app = CaptionApp(session)
+        app.load(events)
+        app.run()
+    except SessionNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        store.close()
+    return 0
+
+
+def _serve_past(args: argparse.Namespace) -> int:
+    """Serve a stored session's page, read-only, until Ctrl+C."""
+    from .assistant.ask import StoredSessionAsker, session_transcript
+    from .assistant.store import SessionNotFoundError
+    from .ui.hub import EventHub
+    from .ui.web_server import MeetingView, WebServer
+
+    store = _open_store(args.session, must_exist=True)
+    try:
+        session_id = store.check_session(args.id) if args.id else store.latest_session()
+        info = next(s for s in store.sessions() if s.id == session_id)
+        asker = None
+        if args.assistant:
+            transcript = session_transcript(store, session_id)
+            asker = StoredSessionAsker(_assistant_llm(args.llm), transcript)
+        view = MeetingView(
+            EventHub(store.events(session_id)), store, session_id, info.title, live=False, ask=asker
+        )
+
+        async def serve() -> None:
+            server = WebServer(view, args.host, args.port)
+            try:
+                url = await server.start()
+            except OSError as exc:
+                raise CliError(f"cannot serve on {args.host}:{args.port}: {exc}") from exc
+            print(f"roomtone: the caption page is at {url} (Ctrl+C ends)", file=sys.stderr)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await server.stop()
+
+        asyncio.run(serve())
+    except SessionNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        store.close()
+    return 0
 
 
 class _CaptionPrinter:

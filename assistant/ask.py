@@ -53,3 +53,21 @@ def answer_question(
     memory = MeetingMemory(llm)
     memory.update(transcript)
     return memory.answer(question, transcript, since=since)
+
+
+class StoredSessionAsker:
+    """Answers questions about a finished session; the model reads it once, on first ask."""
+
+    def __init__(self, llm, transcript: Transcript) -> None:
+        self.llm, self.transcript = llm, transcript
+        self._memory: MeetingMemory | None = None
+
+    def __call__(self, question: str, since: float | None = None, on_text=None) -> Answer:
+        """Like :meth:`LiveAssistant.ask`, for a session that is over."""
+        check_question(self.transcript, question, since)
+        if not self.transcript.lines():
+            return Answer("Nothing has been said yet.", [], 0.0, 0.0, 0)
+        if self._memory is None:
+            self._memory = MeetingMemory(self.llm)
+            self._memory.update(self.transcript)
+        return self._memory.answer(question, self.transcript, since=since, on_text=on_text)

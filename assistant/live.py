@@ -16,6 +16,7 @@ import socket
 import socketserver
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +62,22 @@ class LiveAssistant:
         with self._events_lock:
             return self.transcript.copy()
 
-    def ask(self, question: str, since: float | None = None) -> Answer:
-        """Answer a question about the meeting so far (a ValueError for an empty one)."""
+    def ask(
+        self,
+        question: str,
+        since: float | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer a question about the meeting so far (a ValueError for an empty one).
+
+        ``on_text`` gets the answer as it is written, for a reader who is waiting.
+        """
         transcript = self.snapshot()
         if not transcript.lines():
             return Answer("Nothing has been said yet.", [], 0.0, 0.0, 0)
         if since is not None and since > transcript.heard_until:
             raise ValueError("that time is after the end of the meeting so far")
-        return self.memory.answer(question, transcript, since=since)
+        return self.memory.answer(question, transcript, since=since, on_text=on_text)
 
     def serve(self, path: Path) -> None:
         """Answer ``roomtone ask`` from other processes on a Unix socket at ``path``."""

@@ -30,6 +30,7 @@ class Line:
     speaker: str | None = None
     tone: str | None = None
     sound: bool = False
+    label: str | None = None  # the speaker's label (S1), whatever name it shows
 
     def render(self) -> str:
         """The line as the assistant reads it."""
@@ -99,7 +100,14 @@ class Transcript:
         speech = self._speech_lines()
         names = self._names(speech)
         lines = [
-            Line(ln.start, ln.end, ln.text, names.get(ln.speaker or "", ln.speaker), ln.tone)
+            Line(
+                ln.start,
+                ln.end,
+                ln.text,
+                names.get(ln.speaker or "", ln.speaker),
+                ln.tone,
+                label=ln.speaker,
+            )
             for ln in speech
         ]
         for sound in self._sounds.values():

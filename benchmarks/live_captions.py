@@ -41,14 +41,7 @@ def offline_wer(
 ) -> tuple[float, float]:
     """Batch transcription of the whole file (beam 5, no VAD), as the corpus checks do."""
     t0 = time.process_time()
-    segments, _ = recognizer._whisper.transcribe(
-        decode_file(audio_path),
-        beam_size=5,
-        condition_on_previous_text=False,
-        vad_filter=False,
-        language="en",
-    )
-    text = " ".join(s.text for s in segments)
+    text = recognizer.transcribe_offline(decode_file(audio_path))
     return wer(reference, text), time.process_time() - t0
 
 

@@ -132,6 +132,13 @@ class WhisperCaptioner:
         new_words = spoken_words(alignment)[self._count_words(forced) :]
         return cut_loops(heard_words(new_words, offset, seconds), prefix)
 
+    def transcribe_offline(self, audio: np.ndarray) -> str:
+        """A whole recording at once (beam 5, no VAD): the bar live captions are held to."""
+        segments, _ = self._whisper.transcribe(
+            audio, beam_size=5, condition_on_previous_text=False, vad_filter=False, language="en"
+        )
+        return " ".join(s.text for s in segments)
+
     def revise(self, audio: np.ndarray, offset: float) -> list[Word]:
         """Every word in a block (up to 30 s), read as offline transcription reads it.
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -25,7 +24,8 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from .clock import SAMPLE_RATE
-from .sources import FrameCutter, PcmFrame
+from .senders import SenderBusyError, SenderTurns
+from .sources import PcmFrame
 
 MAX_MESSAGE_BYTES = 1 << 20
 _FORMATS = {"s16le": ("s16", np.int16, 2), "f32le": ("flt", np.float32, 4)}
@@ -106,9 +106,7 @@ class WebSocketAudioSource:
     def __init__(self, host: str = "127.0.0.1", port: int = 8765) -> None:
         self.host, self.port = host, port
         self._frames: asyncio.Queue[PcmFrame | None] = asyncio.Queue(maxsize=2000)
-        self._sender: ServerConnection | None = None
-        self._t0: float | None = None
-        self._next_sample = 0
+        self._turns = SenderTurns()
         self.errors: list[str] = []
 
     async def frames(self, ready: asyncio.Event | None = None) -> AsyncIterator[PcmFrame]:
@@ -125,16 +123,11 @@ class WebSocketAudioSource:
         await self._frames.put(None)
 
     async def _handle(self, ws: ServerConnection) -> None:
-        if self._sender is not None:
-            await self._refuse(ws, "another client is already sending audio")
+        try:
+            cutter = self._turns.begin(ws)
+        except SenderBusyError as exc:
+            await self._refuse(ws, str(exc))
             return
-        self._sender = ws
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now
-        # A sender that comes back later resumes at its true time on the session clock.
-        gap_sample = int((now - self._t0) * SAMPLE_RATE)
-        cutter = FrameCutter(max(self._next_sample, gap_sample))
         converter = PcmConverter(StreamFormat())
         first = True
         try:
@@ -155,8 +148,7 @@ class WebSocketAudioSource:
         finally:
             for frame in cutter.flush():
                 await self._frames.put(frame)
-            self._next_sample = cutter.next_sample
-            self._sender = None if self._sender is ws else self._sender
+            self._turns.end(ws, cutter)
 
     @staticmethod
     async def _refuse(ws: ServerConnection, message: str) -> None:
