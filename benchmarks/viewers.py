@@ -32,10 +32,17 @@ EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 
 
 async def viewer(url: str, delays: list[float], ready: asyncio.Event) -> int:
-    """One page's worth of WebSocket: count events, time live captions."""
+    """One page's worth of WebSocket: count events, time live captions.
+
+    A caption's delay is taken when it is first shown and when it first turns final;
+    later re-sends (a second-pass revision ~20 s on, a new speaker label) are not a
+    delay a reader waits through.
+    """
     received = 0
     origin = None
     live = False
+    shown: set[str] = set()
+    finals: set[str] = set()
     async with aiohttp.ClientSession() as http, http.ws_connect(url + "ws") as ws:
         ready.set()
         async for message in ws:
@@ -51,7 +58,13 @@ async def viewer(url: str, delays: list[float], ready: asyncio.Event) -> int:
             elif kind == "caught_up":
                 live = True
             elif kind == "caption" and live and origin and event.get("words"):
-                delays.append(time.time() - origin - event["end"])
+                first = event["id"] not in shown
+                first_final = event["final"] and event["id"] not in finals
+                shown.add(event["id"])
+                if event["final"]:
+                    finals.add(event["id"])
+                if first or (first_final and not event.get("revised")):
+                    delays.append(time.time() - origin - event["end"])
     return received
 
 

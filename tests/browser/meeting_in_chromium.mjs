@@ -130,10 +130,10 @@ try {
     document.documentElement.scrollWidth - document.documentElement.clientWidth);
   result.overflow_text_200 = await overflow();
   await page.screenshot({ path: join(outDir, "text-200.png") });
-  await page.setViewportSize({ width: 640, height: 450 });
+  await page.selectOption("#font-size", "100");
+  await page.setViewportSize({ width: 640, height: 450 });  // what 200% zoom leaves of 1280
   result.overflow_zoom_200 = await overflow();
   await page.screenshot({ path: join(outDir, "zoom-200.png") });
-  await page.selectOption("#font-size", "100");
   await page.setViewportSize({ width: 1280, height: 900 });
 
   // Settings persist across a reload.
