@@ -353,7 +353,7 @@ async def _capture(
             url = await server.start()
         except OSError as exc:
             raise CliError(f"cannot serve the page on {args.host}:{args.port}: {exc}") from exc
-        print(f"roomtone: the caption page is at {url}", file=sys.stderr, flush=True)
+        _announce(server, url)
     # Ctrl+C or SIGTERM ends the input; what was heard is still finalised and saved.
     # (Under the TUI, its quit key sets ``stop``.)
     signals = (signal.SIGINT, signal.SIGTERM) if stop is None else ()
@@ -450,6 +450,20 @@ def _tui_past(args: argparse.Namespace) -> int:
     return 0
 
 
+def _announce(server: Any, url: str) -> None:
+    """Say where the page is; off loopback, its access tokens (shown this once only)."""
+    print(f"roomtone: the caption page is at {url}", file=sys.stderr, flush=True)
+    policy = server.policy
+    if not policy.open:
+        print(
+            f"roomtone: bound beyond this machine; the links carry access tokens (shown once):\n"
+            f"  presenter (sends audio, exports): {url}?token={policy.presenter_token}\n"
+            f"  viewers (read and ask):           {url}?token={policy.viewer_token}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def _serve_past(args: argparse.Namespace) -> int:
     """Serve a stored session's page, read-only, until Ctrl+C."""
     from .assistant.ask import StoredSessionAsker, session_transcript
@@ -475,7 +489,7 @@ def _serve_past(args: argparse.Namespace) -> int:
                 url = await server.start()
             except OSError as exc:
                 raise CliError(f"cannot serve on {args.host}:{args.port}: {exc}") from exc
-            print(f"roomtone: the caption page is at {url} (Ctrl+C ends)", file=sys.stderr)
+            _announce(server, url)
             try:
                 await asyncio.Event().wait()
             finally:

@@ -29,12 +29,15 @@ from ..assistant.export import FORMATS, render
 from ..assistant.store import SessionStore
 from ..streaming.senders import SenderBusyError
 from ..streaming.webrtc_source import OfferError, WebRTCAudioSource
+from .access import TOKEN_COOKIE, AccessPolicy, RateLimiter, Role, same_origin
 from .hub import EventHub, TooManyViewersError
 
 Asker = Callable[..., Any]
 MAX_WS_MESSAGE = 16 * 1024
 MAX_QUESTION_CHARS = 500
 MAX_OFFER_BYTES = 64 * 1024
+MAX_SOCKETS_PER_CLIENT = 50
+PRESENTER_ONLY = ("/offer", "/export")
 _MEDIA = {"md": "text/markdown", "json": "application/json", "srt": "text/plain", "vtt": "text/vtt"}
 
 
@@ -60,11 +63,20 @@ def page_file(name: str) -> bytes:
 class WebServer:
     """Serves one meeting to any number of browsers on ``host:port``."""
 
-    def __init__(self, view: MeetingView, host: str = "127.0.0.1", port: int = 8000) -> None:
+    def __init__(
+        self,
+        view: MeetingView,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        policy: AccessPolicy | None = None,
+    ) -> None:
         self.view, self.host, self.port = view, host, port
+        self.policy = policy or AccessPolicy.for_host(host)
         self._runner: web.AppRunner | None = None
-        self._sockets: set[web.WebSocketResponse] = set()
+        self._sockets: dict[web.WebSocketResponse, str] = {}  # socket -> client address
         self._ask_lock = asyncio.Lock()
+        self._asking: set[web.WebSocketResponse] = set()  # connections with a question out
+        self._requests = RateLimiter(rate=20.0, burst=40.0)  # per client, every request
 
     @property
     def url(self) -> str:
@@ -73,7 +85,7 @@ class WebServer:
 
     def app(self) -> web.Application:
         """The aiohttp application."""
-        app = web.Application(client_max_size=MAX_OFFER_BYTES)
+        app = web.Application(client_max_size=MAX_OFFER_BYTES, middlewares=[self._guard])
         app.router.add_get("/", self._page)
         app.router.add_get("/page/{name}", self._asset)
         app.router.add_post("/offer", self._offer)
@@ -94,13 +106,43 @@ class WebServer:
 
     async def stop(self) -> None:
         """Close every viewer and stop serving."""
-        for ws in list(self._sockets):
+        for ws in list(self._sockets):  # a copy: closing removes them
             with contextlib.suppress(Exception):
                 await ws.close(code=1001, message=b"the meeting ended")
         if self._runner is not None:
             await self._runner.cleanup()
 
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Rate, token, role and origin checks before any handler runs."""
+        client = request.remote or "?"
+        if not self._requests.allow(client):
+            return _error(429, "too many requests; slow down")
+        token = (
+            request.query.get("token")
+            or request.cookies.get(TOKEN_COOKIE)
+            or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+            or None
+        )
+        role = self.policy.role(token)
+        if role is None:
+            return _error(401, "this meeting needs its access token (?token=...)")
+        if request.path in PRESENTER_ONLY and role is not Role.PRESENTER:
+            return _error(403, "only the presenter may send audio or export")
+        if request.path in ("/ws", "/offer") and not same_origin(
+            request.headers.get("Origin"), request.host
+        ):
+            return _error(403, "cross-origin requests are refused")
+        request["role"] = role
+        return await handler(request)
+
     async def _page(self, request: web.Request) -> web.Response:
+        token = request.query.get("token")
+        if token is not None and not self.policy.open:
+            # Keep the token in a cookie and take it out of the address bar.
+            response = web.HTTPFound("/")
+            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", path="/")
+            raise response
         return web.Response(body=page_file("index.html"), content_type="text/html")
 
     async def _asset(self, request: web.Request) -> web.Response:
@@ -140,6 +182,9 @@ class WebServer:
         )
 
     async def _ws(self, request: web.Request) -> web.StreamResponse:
+        client = request.remote or "?"
+        if sum(1 for c in self._sockets.values() if c == client) >= MAX_SOCKETS_PER_CLIENT:
+            return _error(429, f"at most {MAX_SOCKETS_PER_CLIENT} connections from one address")
         ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=20)
         await ws.prepare(request)
         try:
@@ -148,37 +193,45 @@ class WebServer:
             await ws.send_json({"type": "error", "message": str(exc)})
             await ws.close(code=1013, message=b"too many viewers")
             return ws
-        self._sockets.add(ws)
-        sender = asyncio.create_task(self._push(ws, viewer))
+        self._sockets[ws] = client
+        role = request["role"]
+        sender = asyncio.create_task(self._push(ws, viewer, role))
+        messages = RateLimiter(rate=2.0, burst=10.0)
         try:
             async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    await self._take(ws, message.data)
+                if not messages.allow("ws"):
+                    await _send(ws, {"type": "error", "message": "too many messages; slow down"})
+                elif message.type == WSMsgType.TEXT:
+                    await self._take(ws, message.data, role)
                 elif message.type == WSMsgType.BINARY:
                     await _send(ws, {"type": "error", "message": "messages must be JSON text"})
         finally:
             self.view.hub.leave(viewer)
-            self._sockets.discard(ws)
+            self._sockets.pop(ws, None)
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
         return ws
 
-    def hello(self) -> dict[str, Any]:
-        """The first message a viewer gets: what this meeting is and what it can do."""
+    def hello(self, role: Role = Role.PRESENTER) -> dict[str, Any]:
+        """The first message a viewer gets: what this meeting is and what it may do."""
+        presenter = role is Role.PRESENTER
         return {
+            "role": role.value,
             "type": "hello",
             "session": self.view.session_id,
             "title": self.view.title,
             "live": self.view.live,
-            "microphone": self.view.audio is not None,
+            "microphone": presenter and self.view.audio is not None,
+            "export": presenter,
+            "rename": presenter and self.view.live,
             "assistant": self.view.ask is not None,
             "clock_origin": self.view.hub.clock_origin,
         }
 
-    async def _push(self, ws: web.WebSocketResponse, viewer: Any) -> None:
+    async def _push(self, ws: web.WebSocketResponse, viewer: Any, role: Role) -> None:
         """The meeting so far, then every new event, until the viewer goes."""
         try:
-            await ws.send_json(self.hello())
+            await ws.send_json(self.hello(role))
             for event in self.view.hub.history():
                 await ws.send_json(event)
             await ws.send_json({"type": "caught_up"})
@@ -188,7 +241,7 @@ class WebServer:
         except (ConnectionResetError, RuntimeError):
             pass  # a viewer that vanished; the meeting goes on
 
-    async def _take(self, ws: web.WebSocketResponse, raw: str) -> None:
+    async def _take(self, ws: web.WebSocketResponse, raw: str, role: Role) -> None:
         """One message from a page."""
         try:
             message = json.loads(raw)
@@ -200,7 +253,15 @@ class WebServer:
             return
         kind = message.get("type")
         if kind == "ask":
-            asyncio.create_task(self._ask(ws, message))  # noqa: RUF006 - ends by itself
+            if ws in self._asking:
+                await _send(ws, _answer_error(str(message.get("id", ""))[:40],
+                                              "one question at a time, please"))  # fmt: skip
+                return
+            self._asking.add(ws)
+            task = asyncio.create_task(self._ask(ws, message))
+            task.add_done_callback(lambda _: self._asking.discard(ws))
+        elif kind == "rename" and role is not Role.PRESENTER:
+            await _send(ws, {"type": "error", "message": "only the presenter may rename"})
         elif kind == "rename":
             await self._rename(ws, message)
         else:

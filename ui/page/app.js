@@ -81,7 +81,7 @@ function addToLegend(label) {
     input.value = "";
   });
   li.append(who, " ", form);
-  if (state.hello && !state.hello.live) form.hidden = true;
+  if (state.hello && !state.hello.rename) form.hidden = true;
   $("legend").append(li);
 }
 function refreshNames(label) {
@@ -347,6 +347,7 @@ function onMessage(message) {
       document.title = `${message.title} — roomtone`;
       $("status").textContent = message.live ? "Live" : "Past meeting (read-only)";
       $("mic").hidden = !message.microphone;
+      for (const id of ["export-md", "export-json", "export-srt"]) $(id).hidden = !message.export;
       document.querySelector("#ask-form button").disabled = !message.assistant;
       $("missed").disabled = !message.assistant;
       break;
