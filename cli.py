@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--title", help="session title (default: from the source)")
         p.add_argument(
+            "--resume",
+            action="store_true",
+            help="go on with the latest session in --session after roomtone stopped "
+            "(same session, same clock; the gap is noted)",
+        )
+        p.add_argument(
             "--events", metavar="OUT.jsonl", type=Path, help="also write every event as JSON Lines"
         )
         p.add_argument("--quiet", action="store_true", help="no captions on the terminal")
@@ -180,6 +186,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1
 
 
+def _resume_point(store: Any, db: str) -> Any:
+    """Where the latest session in ``db`` goes on (a clear error if it has none)."""
+    from .assistant.resume import resume_point
+    from .assistant.store import SessionNotFoundError
+
+    try:
+        return resume_point(store, store.latest_session())
+    except SessionNotFoundError as exc:
+        store.close()
+        raise CliError(f"nothing to resume: {exc}") from exc
+
+
 def _live_source(args: argparse.Namespace) -> str:
     """Name the live source; fills in the default port of its server."""
     if args.port is None:
@@ -236,9 +254,21 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     captioner = StreamingCaptioner(recognizer)
     llm = _assistant_llm(args.llm) if args.assistant else None
     store = _open_store(args.session, must_exist=False)
-    title = args.title or (args.file.stem if replaying else source)
-    session_id = store.create_session(title, source, {"model": str(recognizer.model_dir)})
-    recorder = SessionRecorder(store, session_id, args.events)
+    point = _resume_point(store, args.session) if args.resume else None
+    if point is not None:
+        session_id = point.session_id
+        title = store.session_info(session_id).title
+    else:
+        title = args.title or (args.file.stem if replaying else source)
+        session_id = store.create_session(title, source, {"model": str(recognizer.model_dir)})
+    recorder = SessionRecorder(store, session_id, args.events, append=point is not None)
+    args.start_sample = point.start_sample if point else 0
+    args.id_prefix = point.id_prefix if point else ""
+    if point is not None:
+        recorder(point.notice())
+        print(f"roomtone: resuming session {session_id}: {point.notice()['message']}",
+              file=sys.stderr)  # fmt: skip
+    earlier = list(store.events(session_id)) if point is not None else []
     tui = getattr(args, "tui", False)
     listeners: list[Any] = [recorder] if tui else [recorder, _CaptionPrinter(not args.quiet)]
     assistant = None
@@ -246,6 +276,8 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
         from .assistant.live import LiveAssistant, ask_socket_path
 
         assistant = LiveAssistant(llm)
+        for event in earlier:
+            assistant(event)
         try:
             assistant.serve(ask_socket_path(args.session, session_id))
         except OSError as exc:
@@ -263,12 +295,12 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
 
         live_mic = args.command == "live"
         web = MeetingView(
-            EventHub(),
+            EventHub(earlier),
             store,
             session_id,
             title,
             live=True,
-            audio=WebRTCAudioSource() if live_mic else None,
+            audio=WebRTCAudioSource(args.start_sample) if live_mic else None,
             ask=assistant.ask if assistant is not None else None,
             followers=(assistant,) if assistant is not None else (),
         )
@@ -284,6 +316,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
                 session_id,
                 title,
                 assistant,
+                earlier,
                 lambda more, stop: _capture(
                     args, captioner, [*listeners, more], realtime, analyzers, annotator, web, stop
                 ),
@@ -331,14 +364,14 @@ async def _capture(
 
     frames: AsyncIterator[Any]
     if args.command in ("replay", "tui"):
-        frames = file_frames(args.file, realtime=realtime)
+        frames = file_frames(args.file, realtime=realtime, start_sample=args.start_sample)
     elif args.mic:
         device = int(args.device) if args.device and args.device.isdigit() else args.device
-        frames = microphone_frames(device=device)
+        frames = microphone_frames(device=device, start_sample=args.start_sample)
     elif args.web:
         frames = web.audio.frames()
     else:
-        source = WebSocketAudioSource(args.host, args.port)
+        source = WebSocketAudioSource(args.host, args.port, args.start_sample)
         print(f"roomtone: send PCM to ws://{args.host}:{args.port}/", file=sys.stderr)
         frames = source.frames()
     server = None
@@ -369,6 +402,7 @@ async def _capture(
             realtime=realtime,
             analyzers=analyzers,
             annotator=annotator,
+            id_prefix=args.id_prefix,
         )
     finally:
         for sig in signals:
@@ -385,6 +419,7 @@ def _capture_in_tui(
     session_id: int,
     title: str,
     assistant: Any,
+    earlier: list[dict[str, Any]],
     capture: Any,
 ) -> Any:
     """Run the capture inside the terminal UI; returns the pipeline's stats."""
@@ -408,6 +443,7 @@ def _capture_in_tui(
         export_dir=args.export_dir if hasattr(args, "export_dir") else Path(),
     )
     app = CaptionApp(session, capture)
+    app.load(earlier)
     app.run()
     if app.capture_result is None:
         raise CliError("the terminal UI ended before the capture finished")

@@ -9,18 +9,35 @@ from typing import IO, Any
 from .store import SessionStore
 
 
+def drop_torn_line(path: Path) -> None:
+    """Cut a last line that a crash left half-written (the event is in the database)."""
+    if not path.is_file():
+        return
+    with open(path, "rb+") as log:
+        data = log.read()
+        if data and not data.endswith(b"\n"):
+            log.truncate(data.rfind(b"\n") + 1)
+
+
 class SessionRecorder:
     """Appends every event to the session store and, optionally, a JSON Lines log."""
 
     def __init__(
-        self, store: SessionStore, session_id: int, events_path: Path | None = None
+        self,
+        store: SessionStore,
+        session_id: int,
+        events_path: Path | None = None,
+        append: bool = False,
     ) -> None:
         self.store = store
         self.session_id = store.check_session(session_id)
         self._log: IO[str] | None = None
         if events_path is not None:
             events_path.parent.mkdir(parents=True, exist_ok=True)
-            self._log = open(events_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            if append:
+                drop_torn_line(events_path)
+            mode = "a" if append else "w"  # a resumed session goes on in the same log
+            self._log = open(events_path, mode, encoding="utf-8")  # noqa: SIM115 - closed in close()
         self.counts: dict[str, int] = {}
         self._final_words: dict[str, int] = {}  # caption id -> words in its latest final
 

@@ -179,6 +179,13 @@ class SessionStore:
         ).fetchall()
         return [SessionInfo(r[0], r[1], r[2], r[3], r[4], r[5] or 0, r[6] or 0.0) for r in rows]
 
+    def session_info(self, session_id: int) -> SessionInfo:
+        """One session's row of the list (SessionNotFoundError if there is none)."""
+        for info in self.sessions():
+            if info.id == session_id:
+                return info
+        raise SessionNotFoundError(f"no session {session_id} in {self.path}")
+
     def session_meta(self, session_id: int) -> dict[str, Any]:
         """Title, source, creation time and free-form metadata of a session."""
         row = self._db.execute(

@@ -260,22 +260,37 @@ class EventSink(FrameProcessor):
     """The end of the pipeline: records are annotated and become events for the listeners."""
 
     def __init__(
-        self, listeners: list[EventListener], annotator: Annotator | None = None, **kwargs: Any
+        self,
+        listeners: list[EventListener],
+        annotator: Annotator | None = None,
+        id_prefix: str = "",
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._listeners = listeners
         self._annotator = annotator or Annotator()
+        self._prefix = id_prefix
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         """Publish records; pass everything on."""
         await super().process_frame(frame, direction)
         if isinstance(frame, RecordFrame) and frame.record is not None:
             for record in self._annotator.on_record(frame.record):
-                await publish(self._listeners, record.to_event())
+                await publish(self._listeners, tag_ids(record.to_event(), self._prefix))
         elif isinstance(frame, EndFrame):
             for record in self._annotator.finish():
-                await publish(self._listeners, record.to_event())
+                await publish(self._listeners, tag_ids(record.to_event(), self._prefix))
         await self.push_frame(frame, direction)
+
+
+def tag_ids(event: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """Event ids of a resumed run, kept apart from the earlier runs' ("r2-c1")."""
+    if not prefix:
+        return event
+    for key in ("id", "turn"):
+        if key in event:
+            event[key] = f"{prefix}{event[key]}"
+    return event
 
 
 async def publish(listeners: list[EventListener], event: dict[str, Any]) -> None:
@@ -307,12 +322,14 @@ async def run_pipeline(
     analyzers: Sequence[AudioAnalyzer] = (),
     annotator: Annotator | None = None,
     vad_stop_secs: float = 0.4,
+    id_prefix: str = "",
 ) -> RunStats:
     """Run frames through VAD and captioning until the source ends.
 
     A source that fails part-way (a damaged file) ends the run cleanly: everything
     heard before the damage is captioned and published, then a notice says why the
-    audio stopped, and :attr:`RunStats.error` carries the message.
+    audio stopped, and :attr:`RunStats.error` carries the message. ``id_prefix`` marks
+    the ids of a run that resumes a session, so they never replace the earlier ones.
     """
     clock = EmissionClock(realtime)
     credit = asyncio.Semaphore(_IN_FLIGHT_FRAMES)
@@ -321,7 +338,7 @@ async def run_pipeline(
             silero_vad(vad_stop_secs),
             *(AnalyzerProcessor(analyzer, clock) for analyzer in analyzers),
             CaptionEngineProcessor(captioner, clock, credit),
-            EventSink(listeners, annotator),
+            EventSink(listeners, annotator, id_prefix),
         ]
     )
     worker = PipelineWorker(

@@ -19,9 +19,10 @@ class SenderTurns:
     its true wall-clock time, so later audio stays where it happened and the gap shows.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, start_sample: int = 0) -> None:
         self._t0: float | None = None
-        self._next_sample = 0
+        self._start = start_sample  # where the session clock stands when the first sender comes
+        self._next_sample = start_sample
         self._holder: object | None = None
 
     @property
@@ -37,7 +38,7 @@ class SenderTurns:
         now = time.monotonic()
         if self._t0 is None:
             self._t0 = now
-        gap_sample = int((now - self._t0) * SAMPLE_RATE)
+        gap_sample = self._start + int((now - self._t0) * SAMPLE_RATE)
         return FrameCutter(max(self._next_sample, gap_sample))
 
     def end(self, holder: object, cutter: FrameCutter) -> None:

@@ -69,9 +69,9 @@ def offer_loopback_candidates() -> None:
 class WebRTCAudioSource:
     """Answers browsers' offers and yields the frames of whoever is sending."""
 
-    def __init__(self) -> None:
+    def __init__(self, start_sample: int = 0) -> None:
         self._frames: asyncio.Queue[PcmFrame | None] = asyncio.Queue(maxsize=2000)
-        self._turns = SenderTurns()
+        self._turns = SenderTurns(start_sample)
         self._tasks: set[asyncio.Task[None]] = set()
         self.errors: list[str] = []
 

@@ -103,10 +103,10 @@ class PcmConverter:
 class WebSocketAudioSource:
     """Serves the audio protocol and yields the frames of whoever is sending."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8765) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 8765, start_sample: int = 0) -> None:
         self.host, self.port = host, port
         self._frames: asyncio.Queue[PcmFrame | None] = asyncio.Queue(maxsize=2000)
-        self._turns = SenderTurns()
+        self._turns = SenderTurns(start_sample)
         self.errors: list[str] = []
 
     async def frames(self, ready: asyncio.Event | None = None) -> AsyncIterator[PcmFrame]:
