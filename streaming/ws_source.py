@@ -83,6 +83,8 @@ class PcmConverter:
                 f"a message of {len(payload)} bytes is not whole {self.fmt.format} "
                 f"frames of {self.fmt.channels} channel(s)"
             )
+        if not payload:  # FFmpeg cannot resample an empty frame
+            return np.zeros(0, dtype=np.int16)
         samples = np.frombuffer(payload, dtype=self._dtype).reshape(-1, self.fmt.channels)
         if self.fmt.format == "f32le" and not np.all(np.isfinite(samples)):
             raise ProtocolError("float samples must be finite")
