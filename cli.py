@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--title", help="session title (default: from the source)")
         p.add_argument(
+            "--keep-audio",
+            action="store_true",
+            help="also keep the raw audio (DB stem + .sessionN.wav) to re-process later",
+        )
+        p.add_argument(
             "--resume",
             action="store_true",
             help="go on with the latest session in --session after roomtone stopped "
@@ -269,6 +274,10 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
         print(f"roomtone: resuming session {session_id}: {point.notice()['message']}",
               file=sys.stderr)  # fmt: skip
     earlier = list(store.events(session_id)) if point is not None else []
+    args.audio_path = None
+    if args.keep_audio:
+        args.audio_path = Path(args.session).with_suffix(f".session{session_id}.wav")
+        print(f"roomtone: keeping the raw audio in {args.audio_path}", file=sys.stderr)
     tui = getattr(args, "tui", False)
     listeners: list[Any] = [recorder] if tui else [recorder, _CaptionPrinter(not args.quiet)]
     assistant = None
@@ -374,6 +383,10 @@ async def _capture(
         source = WebSocketAudioSource(args.host, args.port, args.start_sample)
         print(f"roomtone: send PCM to ws://{args.host}:{args.port}/", file=sys.stderr)
         frames = source.frames()
+    if args.audio_path is not None:
+        from .streaming.audio_keeper import AudioKeeper, keeping_audio
+
+        frames = keeping_audio(frames, AudioKeeper(args.audio_path))
     server = None
     if web is not None:
         from .streaming.webrtc_source import offer_loopback_candidates

@@ -18,6 +18,7 @@ import sys
 import time
 
 import pytest
+import soundfile as sf
 
 from roomtone.assistant.store import SessionStore
 
@@ -44,7 +45,7 @@ def test_kill_9_at_random_points_then_resume(clip_30s, tmp_path):
     db, log = tmp_path / "s.db", tmp_path / "events.jsonl"
     rng = random.Random(20261123)
     base = [sys.executable, "-m", "roomtone.cli", "replay", str(clip_30s), "--fast", "--quiet",
-            "--session", str(db), "--events", str(log)]  # fmt: skip
+            "--session", str(db), "--events", str(log), "--keep-audio"]  # fmt: skip
     report = []
     for kill in range(KILLS + 1):
         resuming = db.exists() and SessionStore(db).sessions() != []
@@ -92,3 +93,6 @@ def test_kill_9_at_random_points_then_resume(clip_30s, tmp_path):
     assert [r["gap"]["start"] for r in resumes] == sorted(r["gap"]["start"] for r in resumes)
     assert max(times) > resumes[-1]["gap"]["end"], "the last run captioned after its gap"
     assert any("Bob" in c.text or "database" in c.text for c in captions)
+    # The raw audio kept through every kill is a readable WAV reaching the last caption.
+    audio, rate = sf.read(db.with_suffix(".session1.wav"))
+    assert rate == 16000 and audio.size / rate >= max(c.end for c in captions) - 1.0
