@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from long_session import build_input
 from machine import describe, print_table, write_results
+from viewers import PageClock, start_served_replay
 
 from roomtone.assistant.store import SessionStore
 from roomtone.ui.hub import event_key
@@ -63,7 +63,7 @@ class Viewer:
 
     async def _session(self, http: aiohttp.ClientSession, reload_at: float) -> None:
         self.seen.clear()  # a reloaded page starts empty and catches up
-        origin, live, shown = None, False, set()
+        clock = PageClock()
         async with http.ws_connect(self.url + "ws", heartbeat=30) as ws:
             while True:
                 timeout = reload_at - time.monotonic()
@@ -80,20 +80,10 @@ class Viewer:
                                                      aiohttp.WSMsgType.CLOSED)  # fmt: skip
                     return
                 event = message.json()
-                kind = event.get("type")
-                if kind == "hello":
-                    origin = event.get("clock_origin")
-                elif kind == "clock":
-                    origin = event["origin"]
-                elif kind == "caught_up":
-                    live = True
-                elif kind in ("caption", "speaker", "sound", "emotion"):
+                if event.get("type") in ("caption", "speaker", "sound", "emotion"):
                     self.seen[event_key(event, 0)] = event
-                    first = kind == "caption" and event["id"] not in shown
-                    if first and live and origin and event.get("words"):
-                        shown.add(event["id"])
-                        now = time.time()
-                        self.delays.append((now, now - origin - event["end"]))
+                if (delay := clock.delay(event)) is not None:
+                    self.delays.append((time.time(), delay))
 
 
 def expected_keys(db: Path) -> set[tuple[str, str]]:
@@ -143,16 +133,7 @@ def main() -> None:
     db = args.work / "soak.db"
     for stale in args.work.glob("soak.db*"):
         stale.unlink()
-    cmd = [sys.executable, "-m", "roomtone.cli", "replay", str(audio), "--realtime", "--web",
-           "--port", "0", "--quiet", "--session", str(db)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    url = None
-    for line in proc.stderr:
-        if found := re.search(r"the caption page is at (http://\S+)", line):
-            url = found.group(1)
-            break
-    if url is None:
-        raise SystemExit(f"the server did not start (rc {proc.wait()})")
+    proc, url = start_served_replay(audio, db)
     result = asyncio.run(soak(url, proc, args.viewers, args.seed))
     proc.wait(timeout=120)
     pages, rss = result["pages"], result["rss"]

@@ -31,40 +31,63 @@ from roomtone.streaming.sources import decode_file
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 
 
-async def viewer(url: str, delays: list[float], ready: asyncio.Event) -> int:
-    """One page's worth of WebSocket: count events, time live captions.
+class PageClock:
+    """What a page knows of the session clock, and the caption delays it sees.
 
     A caption's delay is taken when it is first shown and when it first turns final;
     later re-sends (a second-pass revision ~20 s on, a new speaker label) are not a
-    delay a reader waits through.
+    delay a reader waits through. Only events after the history (``caught_up``) count.
     """
+
+    def __init__(self) -> None:
+        self.origin: float | None = None
+        self.live = False
+        self._shown: set[str] = set()
+        self._finals: set[str] = set()
+
+    def delay(self, event: dict) -> float | None:
+        """Take one message; the caption delay it shows, if it shows one."""
+        kind = event.get("type")
+        if kind == "hello":
+            self.origin = event.get("clock_origin")
+        elif kind == "clock":
+            self.origin = event["origin"]
+        elif kind == "caught_up":
+            self.live = True
+        elif kind == "caption" and self.live and self.origin and event.get("words"):
+            first = event["id"] not in self._shown
+            first_final = event["final"] and event["id"] not in self._finals
+            self._shown.add(event["id"])
+            if event["final"]:
+                self._finals.add(event["id"])
+            if first or (first_final and not event.get("revised")):
+                return time.time() - self.origin - event["end"]
+        return None
+
+
+def start_served_replay(audio: Path, db: Path) -> tuple[subprocess.Popen, str]:
+    """`roomtone replay AUDIO --realtime --web`; the process and its page's URL."""
+    cmd = [sys.executable, "-m", "roomtone.cli", "replay", str(audio), "--realtime", "--web",
+           "--port", "0", "--quiet", "--session", str(db)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if found := re.search(r"the caption page is at (http://\S+)", line):
+            return proc, found.group(1)
+    raise SystemExit(f"the server did not start (rc {proc.wait()})")
+
+
+async def viewer(url: str, delays: list[float], ready: asyncio.Event) -> int:
+    """One page's worth of WebSocket: count events, time live captions."""
     received = 0
-    origin = None
-    live = False
-    shown: set[str] = set()
-    finals: set[str] = set()
+    clock = PageClock()
     async with aiohttp.ClientSession() as http, http.ws_connect(url + "ws") as ws:
         ready.set()
         async for message in ws:
             if message.type != aiohttp.WSMsgType.TEXT:
                 break
-            event = message.json()
             received += 1
-            kind = event.get("type")
-            if kind == "hello":
-                origin = event.get("clock_origin")
-            elif kind == "clock":
-                origin = event["origin"]
-            elif kind == "caught_up":
-                live = True
-            elif kind == "caption" and live and origin and event.get("words"):
-                first = event["id"] not in shown
-                first_final = event["final"] and event["id"] not in finals
-                shown.add(event["id"])
-                if event["final"]:
-                    finals.add(event["id"])
-                if first or (first_final and not event.get("revised")):
-                    delays.append(time.time() - origin - event["end"])
+            if (delay := clock.delay(message.json())) is not None:
+                delays.append(delay)
     return received
 
 
@@ -80,17 +103,7 @@ async def watch(url: str, count: int) -> list[tuple[list[float], int]]:
 
 def run(audio: Path, count: int, db: Path) -> dict:
     """One real-time replay with ``count`` viewers."""
-    cmd = [sys.executable, "-m", "roomtone.cli", "replay", str(audio), "--realtime", "--web",
-           "--port", "0", "--quiet", "--session", str(db)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    url = None
-    for line in proc.stderr:
-        found = re.search(r"the caption page is at (http://\S+)", line)
-        if found:
-            url = found.group(1)
-            break
-    if url is None:
-        raise SystemExit(f"the server did not start (rc {proc.wait()})")
+    proc, url = start_served_replay(audio, db)
     cpu0 = time.process_time()
     results = asyncio.run(watch(url, count))
     viewers_cpu = time.process_time() - cpu0
