@@ -55,6 +55,7 @@ SYSTEM = (
 )
 HEADER = "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\nThe meeting so far:\n"
 CATCH_UP = "Give the main points said from [{since}] on."
+SHORT_CATCH_UP_WORDS = 60  # a catch-up this short is given word for word, not summarised
 ASSISTANT_TURN = "<|im_end|>\n<|im_start|>assistant\n"
 CITATION = re.compile(r"\[(?:(\d+):)?(\d{1,2}):(\d{2})\]")
 FOLD_SUMMARY = (
@@ -175,6 +176,15 @@ class MeetingMemory:
         if since is not None and not any(not line.sound for line in lines):
             quiet = f"Nothing was said from [{format_clock(since)}] on."
             return Answer(quiet, [], 0.0, time.perf_counter() - started, 0)
+        if since is not None and sum(len(ln.text.split()) for ln in lines) <= SHORT_CATCH_UP_WORDS:
+            # Too little to summarise: a small model would pad it out. Say it as it was said.
+            said = f"From [{format_clock(since)}] on:\n" + "\n".join(
+                f"- {line.render()}" for line in lines
+            )
+            if on_text is not None:
+                on_text(said)
+            total = time.perf_counter() - started
+            return Answer(said, cited_lines(said, every), total, total, 0)
         first = None
         pieces = []
         with self._lock:

@@ -87,6 +87,15 @@ def test_a_catch_up_cites_only_moments_after_its_start(llm, transcript):
     assert all(end >= 63 for _, end in answer.citations), answer
 
 
+def test_a_short_catch_up_is_said_word_for_word_not_padded_out(llm, transcript):
+    speech = [line for line in transcript.lines() if not line.sound]
+    last = speech[-1]
+    answer = MeetingMemory(llm).answer("What did I miss?", transcript, since=last.start)
+    assert answer.text.startswith("From [") and last.text in answer.text
+    assert answer.prompt_tokens == 0, "no model: nothing to invent"
+    assert answer.citations and answer.citations[-1][0] == pytest.approx(last.start)
+
+
 def test_a_revised_line_is_evaluated_again_and_answers_match_a_fresh_memory(
     llm, session, transcript
 ):
