@@ -270,9 +270,9 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     args.start_sample = point.start_sample if point else 0
     args.id_prefix = point.id_prefix if point else ""
     if point is not None:
-        recorder(point.notice())
-        print(f"roomtone: resuming session {session_id}: {point.notice()['message']}",
-              file=sys.stderr)  # fmt: skip
+        notice = point.notice()
+        recorder(notice)
+        print(f"roomtone: resuming session {session_id}: {notice['message']}", file=sys.stderr)
     earlier = list(store.events(session_id)) if point is not None else []
     args.audio_path = None
     if args.keep_audio:
@@ -438,7 +438,6 @@ def _capture_in_tui(
     """Run the capture inside the terminal UI; returns the pipeline's stats."""
     from loguru import logger
 
-    from .assistant.export import write
     from .ui.tui import CaptionApp, TuiSession
 
     # Textual draws on stderr: warnings go to a log beside the session instead.
@@ -450,10 +449,8 @@ def _capture_in_tui(
         live=True,
         ask=assistant.ask if assistant is not None else None,
         rename=lambda label, name: store.rename_speaker(session_id, label, name),
-        export=lambda folder: write(
-            store, session_id, "md", folder / f"roomtone-session-{session_id}.md"
-        ),
-        export_dir=args.export_dir if hasattr(args, "export_dir") else Path(),
+        export=_minutes_exporter(store, session_id),
+        export_dir=getattr(args, "export_dir", Path()),
     )
     app = CaptionApp(session, capture)
     app.load(earlier)
@@ -463,30 +460,43 @@ def _capture_in_tui(
     return app.capture_result
 
 
+def _chosen_session(store: Any, args: argparse.Namespace) -> int:
+    """The session ``--id`` names, else the latest one (SessionNotFoundError if none)."""
+    return store.check_session(args.id) if args.id else store.latest_session()
+
+
+def _stored_asker(args: argparse.Namespace, store: Any, session_id: int) -> Any:
+    """With --assistant, what answers questions about a stored session; else None."""
+    from .assistant.ask import StoredSessionAsker, session_transcript
+
+    if not args.assistant:
+        return None
+    return StoredSessionAsker(_assistant_llm(args.llm), session_transcript(store, session_id))
+
+
+def _minutes_exporter(store: Any, session_id: int) -> Any:
+    """Writes the session's markdown minutes into a folder it is given (the TUI's `e`)."""
+    from .assistant.export import export_name, write
+
+    return lambda folder: write(store, session_id, "md", folder / export_name(session_id, "md"))
+
+
 def _tui_past(args: argparse.Namespace) -> int:
     """Reopen a stored session in the terminal UI, read-only."""
-    from .assistant.ask import StoredSessionAsker, session_transcript
-    from .assistant.export import write
     from .assistant.store import SessionNotFoundError
     from .ui.tui import CaptionApp, TuiSession
 
     store = _open_store(args.session, must_exist=True)
     try:
-        session_id = store.check_session(args.id) if args.id else store.latest_session()
-        info = next(s for s in store.sessions() if s.id == session_id)
+        session_id = _chosen_session(store, args)
+        info = store.session_info(session_id)
         events = list(store.events(session_id))
-        asker = None
-        if args.assistant:
-            asker = StoredSessionAsker(
-                _assistant_llm(args.llm), session_transcript(store, session_id)
-            )
+        asker = _stored_asker(args, store, session_id)
         session = TuiSession(
             title=info.title,
             live=False,
             ask=asker,
-            export=lambda folder: write(
-                store, session_id, "md", folder / f"roomtone-session-{session_id}.md"
-            ),
+            export=_minutes_exporter(store, session_id),
             export_dir=args.export_dir,
         )
         app = CaptionApp(session)
@@ -515,19 +525,15 @@ def _announce(server: Any, url: str) -> None:
 
 def _serve_past(args: argparse.Namespace) -> int:
     """Serve a stored session's page, read-only, until Ctrl+C."""
-    from .assistant.ask import StoredSessionAsker, session_transcript
     from .assistant.store import SessionNotFoundError
     from .ui.hub import EventHub
     from .ui.web_server import MeetingView, WebServer
 
     store = _open_store(args.session, must_exist=True)
     try:
-        session_id = store.check_session(args.id) if args.id else store.latest_session()
-        info = next(s for s in store.sessions() if s.id == session_id)
-        asker = None
-        if args.assistant:
-            transcript = session_transcript(store, session_id)
-            asker = StoredSessionAsker(_assistant_llm(args.llm), transcript)
+        session_id = _chosen_session(store, args)
+        info = store.session_info(session_id)
+        asker = _stored_asker(args, store, session_id)
         view = MeetingView(
             EventHub(store.events(session_id)), store, session_id, info.title, live=False, ask=asker
         )
@@ -610,7 +616,7 @@ def _export(args: argparse.Namespace) -> int:
 
     store = _open_store(args.session, must_exist=True)
     try:
-        session_id = store.check_session(args.id) if args.id else store.latest_session()
+        session_id = _chosen_session(store, args)
         minutes = _minutes(store, session_id, args.llm) if args.minutes else None
         if args.output:
             write(store, session_id, args.format, args.output, minutes)
@@ -655,7 +661,7 @@ def _ask(args: argparse.Namespace) -> int:
 
     store = _open_store(args.session, must_exist=True)
     try:
-        session_id = store.check_session(args.id) if args.id else store.latest_session()
+        session_id = _chosen_session(store, args)
         transcript = session_transcript(store, session_id)
     except SessionNotFoundError as exc:
         raise CliError(str(exc)) from exc
@@ -711,7 +717,7 @@ def _rename(args: argparse.Namespace) -> int:
 
     store = _open_store(args.session, must_exist=True)
     try:
-        session_id = store.check_session(args.id) if args.id else store.latest_session()
+        session_id = _chosen_session(store, args)
         store.rename_speaker(session_id, args.speaker, args.name)
     except (SessionNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from exc

@@ -47,12 +47,7 @@ def answer_question(
     llm, transcript: Transcript, question: str, since: float | None = None
 ) -> Answer:
     """Answer one question about the transcript with a fresh memory over ``llm``."""
-    check_question(transcript, question, since)
-    if not transcript.lines():
-        return Answer("Nothing has been said yet.", [], 0.0, 0.0, 0)
-    memory = MeetingMemory(llm)
-    memory.update(transcript)
-    return memory.answer(question, transcript, since=since)
+    return StoredSessionAsker(llm, transcript)(question, since)
 
 
 class StoredSessionAsker:

@@ -13,6 +13,11 @@ from .store import SessionStore
 FORMATS = ("md", "json", "srt", "vtt")
 
 
+def export_name(session_id: int, fmt: str) -> str:
+    """The file name an export of a session gets when roomtone names it."""
+    return f"roomtone-session-{session_id}.{fmt}"
+
+
 def session_export(
     store: SessionStore, session_id: int, minutes: dict[str, Any] | None = None
 ) -> SessionExport:

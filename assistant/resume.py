@@ -54,8 +54,8 @@ class ResumePoint:
 def resume_point(store: SessionStore, session_id: int, now: float | None = None) -> ResumePoint:
     """Where ``session_id`` goes on if its capture starts again ``now`` (Unix time)."""
     info = store.session_info(session_id)
-    runs = sum(1 for e in store.events(session_id, ("notice",)) if e.get("resumed"))
-    held = max(info.last_time, max((e["at"] for e in store.events(session_id, ("notice",))),
-                                   default=0.0))  # fmt: skip
+    notices = list(store.events(session_id, ("notice",)))
+    runs = sum(1 for e in notices if e.get("resumed"))
+    held = max([info.last_time, *(e["at"] for e in notices)])
     wall = (time.time() if now is None else now) - info.created
     return ResumePoint(session_id, held, max(held + RESUME_MARGIN_S, wall), runs + 2)

@@ -261,7 +261,7 @@ class CaptionApp(App[None]):
 
     def _update_legend(self, lines: list[Line]) -> None:
         legend = self.query_one("#legend", ListView)
-        names = self.transcript.speaker_names()
+        names = {line.label: line.speaker for line in lines if line.label}  # as the lines show
         for line in lines:
             if line.label and line.label not in self._legend:
                 self._legend[line.label] = Label("")

@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from loguru import logger
 
-from ..assistant.export import FORMATS, render
+from ..assistant.export import FORMATS, export_name, render
 from ..assistant.store import SessionStore
 from ..streaming.senders import SenderBusyError
 from ..streaming.webrtc_source import OfferError, WebRTCAudioSource
@@ -174,7 +174,7 @@ class WebServer:
         if fmt not in FORMATS:
             return _error(400, f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
         text = render(self.view.store, self.view.session_id, fmt)
-        name = f"roomtone-session-{self.view.session_id}.{fmt}"
+        name = export_name(self.view.session_id, fmt)
         return web.Response(
             text=text,
             content_type=_MEDIA[fmt],
