@@ -304,7 +304,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
 
         live_mic = args.command == "live"
         web = MeetingView(
-            EventHub(earlier),
+            EventHub(store, session_id),
             store,
             session_id,
             title,
@@ -535,7 +535,7 @@ def _serve_past(args: argparse.Namespace) -> int:
         info = store.session_info(session_id)
         asker = _stored_asker(args, store, session_id)
         view = MeetingView(
-            EventHub(store.events(session_id)), store, session_id, info.title, live=False, ask=asker
+            EventHub(store, session_id), store, session_id, info.title, live=False, ask=asker
         )
 
         async def serve() -> None:

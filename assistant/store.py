@@ -126,6 +126,13 @@ class SessionStore:
         )
         return int(cur.lastrowid or 0)
 
+    def last_seq(self, session_id: int) -> int:
+        """The sequence number of the session's newest event (0 before the first)."""
+        row = self._db.execute(
+            "SELECT MAX(seq) FROM events WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        return int(row[0] or 0)
+
     def events(
         self, session_id: int, types: tuple[str, ...] | None = None
     ) -> Iterator[dict[str, Any]]:

@@ -63,7 +63,8 @@ class OnlineDiarizer:
         self._embedder = embedder or ResemblyzerEmbedder()
         self.settings = settings or DiarizerSettings()
         self._segmenter = SpeechSegmenter(start_sample=start_sample)
-        self._segments: list[_Segment] = []
+        self._segments: list[_Segment] = []  # the last refine_window segments
+        self._settled: dict[str, np.ndarray] = {}  # label -> weighted sum of older segments
         self._centroids: dict[str, np.ndarray] = {}  # label -> sum of embeddings
         self._labels = 0
         self._turns = 0
@@ -137,7 +138,15 @@ class OnlineDiarizer:
             if last.speaker == speaker and 0 < turn.start - last.end <= s.bridge_pause:
                 turn = replace(turn, start=last.end)
         self._segments.append(_Segment(turn, embedding if trusted else None))
+        if len(self._segments) > self.settings.refine_window:  # its label is settled now
+            self._settle(self._segments.pop(0))
         return turn
+
+    def _settle(self, seg: _Segment) -> None:
+        """Fold a segment older than refining reaches into its speaker's fixed sum."""
+        if seg.embedding is not None:
+            label, weight = seg.turn.speaker, seg.turn.end - seg.turn.start
+            self._settled[label] = self._settled.get(label, 0) + seg.embedding * weight
 
     def refine(self) -> list[SpeakerTurn]:
         """Re-cluster the recent segments together; relabel turns that moved."""
@@ -213,7 +222,7 @@ class OnlineDiarizer:
         return mapping
 
     def _rebuild_centroids(self) -> None:
-        centroids: dict[str, np.ndarray] = {}
+        centroids = dict(self._settled)
         for seg in self._segments:
             if seg.embedding is None:
                 continue

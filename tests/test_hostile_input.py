@@ -203,7 +203,7 @@ def test_the_websocket_takes_any_message_and_the_meeting_goes_on(stored_session,
     async def scenario() -> None:
         with SessionStore(db) as store:
             sid = store.latest_session()
-            view = MeetingView(EventHub(store.events(sid)), store, sid, "hostile", live=True)
+            view = MeetingView(EventHub(store, sid), store, sid, "hostile", live=True)
             server = WebServer(view, "127.0.0.1", 0)
             await server.start()
             try:

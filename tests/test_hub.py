@@ -1,10 +1,28 @@
 """The event hub: late joiners get the meeting so far, slow viewers never hold others up."""
 
 import asyncio
+import json
 
 import pytest
 
+from roomtone.assistant.session import SessionRecorder
+from roomtone.assistant.store import SessionStore
 from roomtone.ui.hub import VIEWER_QUEUE, EventHub, TooManyViewersError
+
+
+@pytest.fixture
+def stored(tmp_path):
+    """A session store, its recorder and a hub placed after it, as the pipeline wires them."""
+    store = SessionStore(tmp_path / "hub.db")
+    sid = store.create_session("hub test", "test")
+    recorder, hub = SessionRecorder(store, sid), EventHub(store, sid)
+
+    def hear(event: dict) -> None:
+        recorder(event)
+        hub(event)
+
+    yield hub, hear, store, sid
+    store.close()
 
 
 def caption(cid: str, text: str, final: bool, emitted: float = 1.0) -> dict:
@@ -13,37 +31,45 @@ def caption(cid: str, text: str, final: bool, emitted: float = 1.0) -> dict:
             "text": text, "words": words, "emitted": emitted}  # fmt: skip
 
 
-def test_history_keeps_the_latest_version_of_each_caption_in_news_order():
-    hub = EventHub()
-    hub(caption("c1", "the lau", final=False))
-    hub({"type": "sound", "id": "s1", "caption": "[bell]", "start": 0.2, "end": 0.4})
-    hub(caption("c1", "the launch", final=True))
-    hub({"type": "name", "speaker": "S1", "name": "Alice"})
-    hub({"type": "name", "speaker": "S1", "name": "Alicia"})
-    history = hub.history()
-    assert [e.get("text") or e.get("caption") or e.get("name") for e in history] == [
-        "[bell]", "the launch", "Alice", "Alicia"]  # fmt: skip
+def test_history_keeps_the_latest_version_of_each_caption_in_news_order(stored):
+    hub, hear, _, _ = stored
+    hear(caption("c1", "the lau", final=False))
+    hear({"type": "sound", "id": "s1", "caption": "[bell]", "start": 0.2, "end": 0.4})
+    hear(caption("c1", "the launch", final=True))
+    hear({"type": "emotion", "turn": "t1", "label": "neutral"})
+    hear({"type": "name", "speaker": "S1", "name": "Alice"})
+    hear({"type": "emotion", "turn": "t1", "label": "raised voice"})
+    hear({"type": "name", "speaker": "S1", "name": "Alicia"})
+    history = [json.loads(e) for e in hub.history(hub.join())]
+    assert [e.get("text") or e.get("caption") or e.get("name") or e["label"] for e in history] == [
+        "[bell]", "the launch", "Alice", "raised voice", "Alicia"]  # fmt: skip
     assert hub.clock_origin is not None
 
 
-def test_a_late_joiner_starts_from_the_past_then_gets_news():
+def test_a_late_joiner_starts_from_the_past_then_gets_news(stored):
+    hub, hear, store, sid = stored
+
     async def scenario() -> None:
-        hub = EventHub([caption("c1", "earlier words", final=True)])
-        assert hub.history()[0]["text"] == "earlier words"
+        store.append(sid, caption("c1", "earlier words", final=True))  # before the hub was live
         viewer = hub.join()
-        hub(caption("c2", "new words", final=False, emitted=3.0))
+        hear(caption("c2", "new words", final=False, emitted=3.0))
+        history = [json.loads(e) for e in hub.history(viewer)]
+        assert [e["text"] for e in history] == ["earlier words"]  # news is not history
         first = await viewer.queue.get()
         assert first == {"type": "clock", "origin": hub.clock_origin}
         assert (await viewer.queue.get())["text"] == "new words"
+        assert [json.loads(e)["text"] for e in hub.history(hub.join())] == [
+            "earlier words", "new words"]  # fmt: skip
         hub.leave(viewer)
-        assert hub.viewers == 0
+        assert hub.viewers == 1
 
     asyncio.run(scenario())
 
 
-def test_a_slow_viewer_is_dropped_and_the_others_keep_every_event():
+def test_a_slow_viewer_is_dropped_and_the_others_keep_every_event(stored):
+    hub = stored[0]
+
     async def scenario() -> None:
-        hub = EventHub()
         slow, quick = hub.join(), hub.join()
         got = []
         for i in range(VIEWER_QUEUE + 5):
@@ -58,8 +84,9 @@ def test_a_slow_viewer_is_dropped_and_the_others_keep_every_event():
     asyncio.run(scenario())
 
 
-def test_the_hub_refuses_viewers_past_its_limit():
-    hub = EventHub(max_viewers=2)
+def test_the_hub_refuses_viewers_past_its_limit(tmp_path):
+    store = SessionStore(tmp_path / "full.db")
+    hub = EventHub(store, store.create_session("full", "test"), max_viewers=2)
     hub.join(), hub.join()
     with pytest.raises(TooManyViewersError, match="2 viewers"):
         hub.join()

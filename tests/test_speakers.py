@@ -1,9 +1,11 @@
 """Speaker turns from the real voice encoder on real eval audio."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from roomtone.streaming.speakers import OnlineDiarizer
+from roomtone.streaming.speakers import DiarizerSettings, OnlineDiarizer
 
 from .conftest import eval_truth
 from .room_audio import pink_noise, speaker_accuracy, stream, turns_of
@@ -67,3 +69,13 @@ def test_music_alone_invents_no_speaker(embedder, eval_dir):
     clip = audio[int(music["start"] * 16000) : int(music["end"] * 16000)]
     turns = stream(OnlineDiarizer(embedder), np.tile(clip, 3))
     assert sum(t.end - t.start for t in turns) < 1.0
+
+
+def test_a_long_meeting_keeps_only_the_recent_segments_and_its_speakers(embedder, onboarding_audio):
+    """Segments older than refining reaches fold into fixed sums: memory stays bounded."""
+    truth = eval_truth("dev_m03_onboarding")
+    diarizer = OnlineDiarizer(embedder, replace(DiarizerSettings(), refine_window=16))
+    turns = stream(diarizer, onboarding_audio)
+    assert len(turns) > 16 and len(diarizer._segments) == 16
+    assert len({t.speaker for t in turns}) == 2
+    assert speaker_accuracy(truth, turns) >= 0.9

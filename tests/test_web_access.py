@@ -47,7 +47,7 @@ def wide_server(tmp_path):
     ):  # fmt: skip
         store.append(sid, event)
     view = MeetingView(
-        EventHub(store.events(sid)), store, sid, "private", live=True, audio=WebRTCAudioSource()
+        EventHub(store, sid), store, sid, "private", live=True, audio=WebRTCAudioSource()
     )
     yield WebServer(view, "0.0.0.0", 0)
     store.close()

@@ -33,7 +33,7 @@ def meeting(tmp_path):
     sid = store.create_session("web test", "web")
     turn = {"type": "speaker", "id": "t1", "speaker": "S1", "start": 1.0, "end": 2.0,
             "final": True, "emitted": 2.4}  # fmt: skip
-    hub = EventHub()
+    hub = EventHub(store, sid)
     for event in (turn, CAPTION):
         store.append(sid, event)
         hub(event)

@@ -1,18 +1,25 @@
-"""One meeting, many viewers: the session's events kept for late joiners and pushed to all.
+"""One meeting, many viewers: the session's events pushed to all, the past read from disk.
 
-The hub is a pipeline listener. It keeps the session as a reader needs it (the latest
-version of each caption, turn and sound, every flag, name and notice, in order) so a
-viewer who joins late, or reconnects, first gets the meeting so far, then everything
-new. A viewer too slow to keep up is dropped (its page reconnects and catches up);
-it never slows the meeting down for anyone else.
+The hub is a pipeline listener placed after the session recorder, so every event it
+hears is already in the session database. A viewer who joins late, or reconnects,
+first gets the meeting so far as a reader needs it (the latest version of each
+caption, turn and sound, every flag, name and notice, in order), read from the
+database rather than held in memory, so a long meeting costs the server no more
+memory than a short one. Then it gets everything new. A viewer too slow to keep up
+is dropped (its page reconnects and catches up); it never slows the meeting down for
+anyone else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import sqlite3
 import time
-from collections.abc import Iterable
 from typing import Any
+
+from ..assistant.store import SessionStore
 
 VIEWER_QUEUE = 2000  # events a viewer may fall behind before it is dropped
 MAX_VIEWERS = 200
@@ -25,7 +32,7 @@ class TooManyViewersError(RuntimeError):
 def event_key(event: dict[str, Any], serial: int) -> tuple[str, str]:
     """Events that replace each other share a key (a caption's partials and finals)."""
     kind = event.get("type", "")
-    if kind in ("caption", "speaker", "sound") and "id" in event:
+    if kind in ("caption", "speaker", "sound") and event.get("id") is not None:
         return kind, str(event["id"])
     if kind == "emotion" and "turn" in event:
         return kind, str(event["turn"])
@@ -33,9 +40,10 @@ def event_key(event: dict[str, Any], serial: int) -> tuple[str, str]:
 
 
 class Viewer:
-    """One connected viewer's queue of events to send."""
+    """One connected viewer: where its history ends and its queue of news begins."""
 
-    def __init__(self) -> None:
+    def __init__(self, history_upto: int) -> None:
+        self.history_upto = history_upto  # the last stored event this viewer's history holds
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=VIEWER_QUEUE)
         self.dropped = False
 
@@ -51,25 +59,43 @@ class Viewer:
             self.queue.put_nowait(None)  # tells its sender to hang up
 
 
-class EventHub:
-    """The session's events, compacted, and the viewers they go to."""
+def read_history(db: SessionStore, session_id: int, upto: int) -> list[str]:
+    """The meeting up to event ``upto``, compacted, as stored JSON, oldest news first.
 
-    def __init__(self, history: Iterable[dict[str, Any]] = (), max_viewers: int = MAX_VIEWERS):
-        self._latest: dict[tuple[str, str], dict[str, Any]] = {}
-        self._serial = 0
+    Opens its own read-only connection, so it may run in a worker thread while the
+    meeting goes on writing.
+    """
+    uri = db.path.resolve().as_uri() + "?mode=ro"
+    latest: dict[tuple[str, str], str] = {}
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+        rows = conn.execute(
+            "SELECT seq, type, item_id, payload FROM events"
+            " WHERE session_id = ? AND seq <= ? ORDER BY seq",
+            (session_id, upto),
+        )
+        for seq, kind, item_id, payload in rows:
+            probe = json.loads(payload) if kind == "emotion" else {"type": kind, "id": item_id}
+            key = event_key(probe, seq)
+            latest.pop(key, None)  # a replaced event moves to where its news is
+            latest[key] = payload
+    return list(latest.values())
+
+
+class EventHub:
+    """The viewers of one stored session, and the news that goes to them."""
+
+    def __init__(self, store: SessionStore, session_id: int, max_viewers: int = MAX_VIEWERS):
+        self.store, self.session_id = store, store.check_session(session_id)
         self._viewers: set[Viewer] = set()
         self.max_viewers = max_viewers
         self.clock_origin: float | None = None  # Unix time of session second 0, when live
-        for event in history:
-            self._keep(event)
 
     def __call__(self, event: dict[str, Any]) -> None:
-        """Take one pipeline event and push it to every viewer."""
+        """Push one event, already in the session store, to every viewer."""
         emitted = event.get("emitted")
         if isinstance(emitted, int | float) and self.clock_origin is None:
             self.clock_origin = time.time() - float(emitted)
             self._push({"type": "clock", "origin": self.clock_origin})
-        self._keep(event)
         self._push(event)
 
     @property
@@ -77,17 +103,17 @@ class EventHub:
         """How many viewers are connected."""
         return len(self._viewers)
 
-    def history(self) -> list[dict[str, Any]]:
-        """The meeting so far, one event per caption, turn, sound and flag."""
-        return list(self._latest.values())
-
     def join(self) -> Viewer:
         """A new viewer; :class:`TooManyViewersError` when the hub is full."""
         if len(self._viewers) >= self.max_viewers:
             raise TooManyViewersError(f"this meeting already has {self.max_viewers} viewers")
-        viewer = Viewer()
+        viewer = Viewer(self.store.last_seq(self.session_id))
         self._viewers.add(viewer)
         return viewer
+
+    def history(self, viewer: Viewer) -> list[str]:
+        """The meeting so far as this viewer joined it (its news follows on the queue)."""
+        return read_history(self.store, self.session_id, viewer.history_upto)
 
     def leave(self, viewer: Viewer) -> None:
         """A viewer went away."""
@@ -98,9 +124,3 @@ class EventHub:
             viewer.offer(event)
             if viewer.dropped:
                 self._viewers.discard(viewer)
-
-    def _keep(self, event: dict[str, Any]) -> None:
-        self._serial += 1
-        key = event_key(event, self._serial)
-        self._latest.pop(key, None)  # a replaced event moves to where its news is
-        self._latest[key] = event

@@ -232,8 +232,8 @@ class WebServer:
         """The meeting so far, then every new event, until the viewer goes."""
         try:
             await ws.send_json(self.hello(role))
-            for event in self.view.hub.history():
-                await ws.send_json(event)
+            for stored in await asyncio.to_thread(self.view.hub.history, viewer):
+                await ws.send_str(stored)
             await ws.send_json({"type": "caught_up"})
             while (event := await viewer.queue.get()) is not None:
                 await ws.send_json(event)
