@@ -1,0 +1,133 @@
+"""The session so far as the LLM's key/value cache, extended chunk by chunk.
+
+Upstream ``generate`` prefills a clip once and drops the audio; here the prefill is
+a loop of its own: each completed 4 s chunk is appended to the cache as its audio
+tokens and time markers, with the chunk's DeepStack features added to the outputs
+of LLM layers 0..k-1 at its audio positions. Because DeepStack is a per-position
+addition and attention is causal, the cache after any number of extensions equals
+the cache of one prefill over the same tokens. A question (or a caption prompt) is
+appended inside :meth:`SessionPrefix.scratch`, answered, and cut off again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from transformers import DynamicCache
+
+from ...streaming.time_markers import marker_layout, token_ids
+from .config import AUDIO_TOKEN_ID, DIGIT_TOKEN_IDS
+from .model import MossAudioModel
+
+TOKENS_PER_CHUNK = 50  # 4 s at 12.5 audio tokens per second
+
+
+class ContextFullError(RuntimeError):
+    """The prefix would outgrow the model's context."""
+
+
+@dataclass
+class ChunkInputs:
+    """What one chunk of audio puts into the LLM, computed once per chunk."""
+
+    index: int  # chunk number on the session clock (chunk k starts at 4 k seconds)
+    embeds: torch.Tensor  # [tokens, hidden] audio embeddings (the adapter's output)
+    deepstack: torch.Tensor  # [k, tokens, hidden] DeepStack mergers' outputs
+
+    @property
+    def tokens(self) -> int:
+        """Audio tokens in the chunk (50 for a whole one)."""
+        return int(self.embeds.shape[0])
+
+    def ids(self) -> list[int]:
+        """Its audio placeholders and absolute time markers."""
+        layout = marker_layout(self.index * TOKENS_PER_CHUNK, self.tokens)
+        return token_ids(layout, AUDIO_TOKEN_ID, DIGIT_TOKEN_IDS)
+
+
+class SessionPrefix:
+    """A growing KV cache over the session; a question costs only its own tokens."""
+
+    def __init__(self, model: MossAudioModel) -> None:
+        self.model = model
+        self.cache = DynamicCache()
+        self.ids: list[int] = []  # every token in the cache (audio as its placeholder)
+        self.limit = model.config.max_positions
+
+    @property
+    def length(self) -> int:
+        """Positions the cache holds."""
+        return len(self.ids)
+
+    @torch.inference_mode()
+    def extend(
+        self,
+        ids: list[int],
+        audio: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Append ``ids`` (audio placeholders filled from ``audio``); logits [len(ids), vocab]."""
+        if not ids:
+            raise ValueError("nothing to append")
+        if self.length + len(ids) > self.limit:
+            raise ContextFullError(
+                f"{self.length} + {len(ids)} positions is past the model's {self.limit}"
+            )
+        device = self.model.lm_head.weight.device
+        tensor = torch.tensor([ids], device=device)
+        embeds = self.model.language_model.get_input_embeddings()(tensor)
+        at_audio = tensor == AUDIO_TOKEN_ID
+        n_audio = int(at_audio.sum())
+        if audio is None and n_audio:
+            raise ValueError("audio placeholders without audio")
+        if audio is not None:
+            audio_embeds, deepstack = audio
+            if audio_embeds.shape[0] != n_audio or deepstack.shape[1] != n_audio:
+                raise ValueError(f"{n_audio} audio placeholders for {audio_embeds.shape[0]} "
+                                 "audio embeddings")  # fmt: skip
+            embeds = embeds.clone()
+            embeds[at_audio] = audio_embeds.to(embeds.dtype)
+        else:
+            deepstack = embeds.new_zeros((0, 0, embeds.shape[-1]))
+        with self.model.deepstack(at_audio, deepstack):
+            out = self.model.language_model(
+                inputs_embeds=embeds, past_key_values=self.cache, use_cache=True
+            )
+        self.ids += ids
+        return self.model.lm_head(out.last_hidden_state[0])
+
+    def extend_chunk(self, chunk: ChunkInputs) -> torch.Tensor:
+        """Append one chunk's audio tokens and markers; its logits."""
+        return self.extend(chunk.ids(), (chunk.embeds, chunk.deepstack))
+
+    @contextmanager
+    def scratch(self) -> Iterator[None]:
+        """Whatever is appended inside is cut off again on the way out."""
+        keep = self.length
+        try:
+            yield
+        finally:
+            if self.length > keep:
+                self.cache.crop(keep - self.length)
+                del self.ids[keep:]
+
+    @torch.inference_mode()
+    def generate(
+        self, ids: list[int], max_new_tokens: int, stop: frozenset[int], on_token=None
+    ) -> list[int]:
+        """Greedy continuation after appending ``ids`` (call inside :meth:`scratch`)."""
+        logits = self.extend(ids)[-1]
+        out: list[int] = []
+        for _ in range(max_new_tokens):
+            token = int(torch.argmax(logits))
+            if token in stop:
+                break
+            out.append(token)
+            if on_token is not None:
+                on_token(token)
+            if self.length + 1 > self.limit:
+                break
+            logits = self.extend([token])[-1]
+        return out

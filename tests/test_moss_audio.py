@@ -1,0 +1,219 @@
+"""The audio-LLM tier on a tiny random config (fp32, CPU): caching is exact, layouts match."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from roomtone.plugins.moss_audio.checkpoint import CheckpointError, load_model, save_checkpoint
+from roomtone.plugins.moss_audio.config import ConfigError, MossAudioConfig, tiny_config
+from roomtone.plugins.moss_audio.model import EncodedAudio, MossAudioModel
+from roomtone.plugins.moss_audio.prefix import ChunkInputs, ContextFullError, SessionPrefix
+from roomtone.streaming.encoder_cache import ClockError, EncoderCache
+from roomtone.streaming.log_mel import CEILING, StreamingLogMel, offline_log_mel
+from roomtone.streaming.time_markers import AudioRun, Marker, marker_layout
+
+HEAD = [151644, 8948, 198, 151669]  # <|im_start|>system\n<|audio_bos|>
+QUESTION = [151670, 198, 3838, 374, 1052, 30, 151645, 198, 151644, 77091, 198]
+IM_END = frozenset({151645})
+
+
+@pytest.fixture(scope="module")
+def model() -> MossAudioModel:
+    torch.manual_seed(0)
+    return MossAudioModel(tiny_config()).eval()
+
+
+@pytest.fixture(scope="module")
+def speech(onboarding_audio) -> np.ndarray:
+    """13.05 s of a real meeting: three whole 4 s chunks and a partial one."""
+    return onboarding_audio[: 16000 * 13 + 777]
+
+
+def fed_in_pieces(cache: EncoderCache, audio: np.ndarray, seed: int = 1, at: int = 0) -> list:
+    rng, done, i = np.random.default_rng(seed), [], 0
+    while i < audio.size:
+        n = int(rng.integers(100, 5000))
+        done += cache.feed(audio[i : i + n], at + i)
+        i += n
+    return done
+
+
+def encoder_cache(model: MossAudioModel) -> EncoderCache:
+    return EncoderCache(lambda mel: model.audio_encoder.encode_chunk(torch.from_numpy(mel)))
+
+
+def test_the_live_front_end_equals_offline_features_with_the_same_ceiling(speech):
+    front, pieces = StreamingLogMel(), []
+    rng, i = np.random.default_rng(0), 0
+    while i < speech.size:
+        n = int(rng.integers(1, 3000))
+        pieces.append(front.push(speech[i : i + n]))
+        i += n
+    live = np.concatenate([*pieces, front.tail()], axis=1)
+    offline = offline_log_mel(speech, CEILING)
+    assert live.shape == offline.shape == (128, speech.size // 160)
+    assert np.abs(live - offline).max() <= 1e-5
+    upstream = offline_log_mel(speech)  # clamped at the clip's own max - 8
+    assert 0 < np.abs(live - upstream).mean() < 0.05  # the documented, measured departure
+
+
+@torch.inference_mode()
+def test_incremental_encoding_equals_offline_chunked_encoding(model, speech):
+    cache = encoder_cache(model)
+    done = fed_in_pieces(cache, speech)
+    index, tail = cache.tail()
+    assert [i for i, _ in done] == [0, 1, 2] and index == 3
+    assert cache.encoded == 4  # three chunks once each, one provisional tail
+    assert cache.tail() is not None and cache.encoded == 4  # asked again: not re-encoded
+    live = EncodedAudio.join([e for _, e in done] + [tail])
+    offline = model.audio_encoder.encode_offline(torch.from_numpy(offline_log_mel(speech, CEILING)))
+    assert live.tokens == offline.tokens == 150 + 13
+    assert (live.states - offline.states).abs().max() <= 1e-5
+    for live_tap, offline_tap in zip(live.taps, offline.taps, strict=True):
+        assert (live_tap - offline_tap).abs().max() <= 1e-5
+
+
+@torch.inference_mode()
+def test_the_provisional_tail_is_replaced_when_its_chunk_completes(model, speech, onboarding_audio):
+    cache = encoder_cache(model)
+    fed_in_pieces(cache, speech)
+    provisional = cache.tail()[1]
+    more = onboarding_audio[speech.size : 16000 * 16 + 40]  # chunk 3's last frame is final
+    done = cache.feed(more, speech.size)
+    assert [i for i, _ in done] == [3] and cache.chunks[3] is done[0][1]
+    alone = model.audio_encoder.encode_chunk(
+        torch.from_numpy(offline_log_mel(onboarding_audio[: 16000 * 17], CEILING)[:, 1200:1600])
+    )
+    assert (done[0][1].states - alone.states).abs().max() <= 1e-5
+    assert provisional.tokens == 13 and done[0][1].tokens == 50
+
+
+def test_audio_going_back_in_time_is_refused_and_gaps_skip_empty_chunks(model, speech):
+    cache = encoder_cache(model)
+    cache.feed(speech[:32000], 0)
+    with pytest.raises(ClockError, match="goes back"):
+        cache.feed(speech[:100], 16000)
+    done = cache.feed(speech[:16000], 16000 * 60)  # a minute later: chunk 0 closes, 15 resumes
+    assert [i for i, _ in done] == [0]
+    assert cache.tail()[0] == 15 and cache.next_sample == 16000 * 61
+    assert sorted(cache.chunks) == [0]
+
+
+def test_time_markers_follow_the_upstream_rule_for_a_clip_from_zero():
+    def upstream(tokens: int) -> list:  # the processor's rule, as its code states it
+        out, used = [], 0
+        for second in range(2, int(tokens / 12.5) + 1, 2):
+            pos = (second // 2) * 25
+            out += [AudioRun(pos - used), Marker(second)]
+            used = pos
+        return out + ([AudioRun(tokens - used)] if tokens > used else [])
+
+    for tokens in (1, 24, 25, 26, 49, 50, 51, 137, 750, 1500):
+        assert marker_layout(0, tokens) == upstream(tokens), tokens
+    # Chunk by chunk on the session clock gives the same as one clip
+    joined = [item for k in range(30) for item in marker_layout(50 * k, 50)]
+    assert joined == upstream(1500)
+    assert marker_layout(50 * 620, 50)[1] == Marker(2482)  # 41:22 in chunk 620
+
+
+@torch.inference_mode()
+def test_prefix_extended_chunk_by_chunk_equals_one_full_prefill(model, speech):
+    cache = encoder_cache(model)
+    chunks = [ChunkInputs(i, *model.audio_inputs(e)) for i, e in fed_in_pieces(cache, speech)]
+    live = SessionPrefix(model)
+    live.extend(HEAD)
+    for chunk in chunks:
+        live.extend_chunk(chunk)
+    with live.scratch():
+        incremental = live.extend(QUESTION)
+    ids = HEAD + [t for c in chunks for t in c.ids()] + QUESTION
+    audio = (torch.cat([c.embeds for c in chunks]), torch.cat([c.deepstack for c in chunks], 1))
+    full = SessionPrefix(model).extend(ids, audio)
+    assert (incremental - full[-len(QUESTION) :]).abs().max() <= 1e-4
+    # DeepStack is really applied: without it the answer's logits move
+    flat = (audio[0], torch.zeros_like(audio[1]))
+    assert (SessionPrefix(model).extend(ids, flat)[-1] - full[-1]).abs().max() > 1e-3
+
+
+@torch.inference_mode()
+def test_a_question_leaves_the_prefix_as_it_was_and_the_next_answer_is_the_same(model, speech):
+    cache = encoder_cache(model)
+    prefix = SessionPrefix(model)
+    prefix.extend(HEAD)
+    for index, encoded in fed_in_pieces(cache, speech):
+        prefix.extend_chunk(ChunkInputs(index, *model.audio_inputs(encoded)))
+    length, keys = prefix.length, prefix.cache.layers[0].keys.clone()
+    answers = []
+    for _ in range(2):
+        with prefix.scratch():
+            answers.append(prefix.generate(QUESTION, 12, IM_END))
+        assert prefix.length == prefix.cache.get_seq_length() == length
+        assert torch.equal(prefix.cache.layers[0].keys, keys)
+    assert answers[0] == answers[1] and len(answers[0]) > 0
+
+
+@torch.inference_mode()
+def test_the_prefix_refuses_to_outgrow_the_context(model):
+    prefix = SessionPrefix(model)
+    prefix.limit = 40
+    prefix.extend(HEAD * 9)
+    with pytest.raises(ContextFullError, match="past the model's 40"):
+        prefix.extend(HEAD * 2)
+    assert prefix.length == 36 == prefix.cache.get_seq_length()
+
+
+def test_a_saved_checkpoint_with_the_real_key_names_round_trips(model, tmp_path):
+    save_checkpoint(model, tmp_path / "ckpt")
+    keys = set(load_file(tmp_path / "ckpt" / "model.safetensors"))
+    for key in ("audio_encoder.conv1.weight", "audio_encoder.stem_proj.weight",
+                "audio_encoder.layers.3.self_attn.q_proj.weight", "audio_encoder.layer_norm.bias",
+                "audio_adapter.gate_proj.weight", "deepstack_audio_merger_list.2.down_proj.weight",
+                "language_model.layers.0.self_attn.q_norm.weight", "language_model.norm.weight",
+                "lm_head.weight"):  # fmt: skip
+        assert key in keys, key
+    loaded = load_model(tmp_path / "ckpt")
+    ids = torch.tensor([HEAD + QUESTION])
+    with torch.inference_mode():
+        a = model.lm_head(model.language_model(input_ids=ids).last_hidden_state)
+        b = loaded.lm_head(loaded.language_model(input_ids=ids).last_hidden_state)
+    assert torch.equal(a, b)
+
+
+def test_bad_checkpoints_and_configs_are_clear_errors(model, tmp_path):
+    ckpt = save_checkpoint(model, tmp_path / "ckpt")
+    weights = load_file(ckpt / "model.safetensors")
+    del weights["audio_adapter.up_proj.weight"]
+    weights["audio_encoder.extra.weight"] = torch.zeros(2)
+    save_file(weights, ckpt / "model.safetensors")
+    with pytest.raises(CheckpointError, match=r"1 missing .*audio_adapter\.up_proj.*1 unexpected"):
+        load_model(ckpt)
+
+    config = json.loads((ckpt / "config.json").read_text())
+    config["language_config"]["hidden_size"] = 96
+    wrong = save_checkpoint(model, tmp_path / "wrong")
+    (wrong / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="other shapes"):
+        load_model(wrong)
+
+    config["model_type"] = "qwen2_audio"
+    with pytest.raises(ConfigError, match="not moss_audio"):
+        MossAudioConfig.from_dict(config)
+    with pytest.raises(CheckpointError, match="huggingface-cli download"):
+        load_model(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "config.json").write_text(json.dumps(tiny_config().to_dict()))
+    with pytest.raises(CheckpointError, match="no safetensors"):
+        load_model(tmp_path / "empty")
+
+
+def test_a_model_too_big_for_the_device_is_refused_before_loading(tmp_path):
+    big = tiny_config().to_dict()
+    big["language_config"].update(hidden_size=8192, intermediate_size=65536,
+                                  num_hidden_layers=400)  # fmt: skip
+    (tmp_path / "config.json").write_text(json.dumps(big))
+    save_file({"lm_head.weight": torch.zeros(1)}, tmp_path / "model.safetensors")
+    with pytest.raises(CheckpointError, match=r"needs \d+\.\d GiB .* free"):
+        load_model(tmp_path)
