@@ -31,9 +31,25 @@ def _parser() -> argparse.ArgumentParser:
 
     def engine_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(
+            "--backend",
+            choices=("whisper", "moss-audio", "moss-audio-remote"),
+            default="whisper",
+            help="whisper: the embedded CPU tier (default); moss-audio: the audio-LLM on "
+            "a local checkpoint (--model DIR; a GPU); moss-audio-remote: a vLLM server "
+            "(--endpoint); both need roomtone[audio-llm]",
+        )
+        p.add_argument(
             "--model",
             default="tiny.en",
-            help="Whisper model: tiny.en (bundled), base, or a CTranslate2 model dir",
+            help="whisper: tiny.en (bundled), base, or a CTranslate2 model dir; "
+            "moss-audio: a MOSS-Audio checkpoint directory",
+        )
+        p.add_argument("--model-device", help="moss-audio: cuda or cpu (default: cuda if any)")
+        p.add_argument("--endpoint", help="moss-audio-remote: the server's /v1 URL")
+        p.add_argument(
+            "--remote-model",
+            default="OpenMOSS-Team/MOSS-Audio-4B-Instruct",
+            help="moss-audio-remote: the model name the server serves",
         )
         p.add_argument(
             "--session",
@@ -251,12 +267,18 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     choice = EngineChoice(
         speakers=not args.no_speakers, sounds=not args.no_sounds, tone=not args.no_tone
     )
-    try:
-        recognizer = WhisperCaptioner(args.model)
-        analyzers, annotator = build_engines(choice)
-    except ModelNotFoundError as exc:
-        raise CliError(str(exc)) from exc
-    captioner = StreamingCaptioner(recognizer)
+    analyzers: list[Any] = []
+    annotator = None
+    if args.backend == "whisper":
+        try:
+            recognizer = WhisperCaptioner(args.model)
+            analyzers, annotator = build_engines(choice)
+        except ModelNotFoundError as exc:
+            raise CliError(str(exc)) from exc
+        captioner: Any = StreamingCaptioner(recognizer)
+        model_name = str(recognizer.model_dir)
+    else:
+        captioner, model_name = _audio_llm_captioner(args)
     llm = _assistant_llm(args.llm) if args.assistant else None
     store = _open_store(args.session, must_exist=False)
     point = _resume_point(store, args.session) if args.resume else None
@@ -265,7 +287,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
         title = store.session_info(session_id).title
     else:
         title = args.title or (args.file.stem if replaying else source)
-        session_id = store.create_session(title, source, {"model": str(recognizer.model_dir)})
+        session_id = store.create_session(title, source, {"model": model_name})
     recorder = SessionRecorder(store, session_id, args.events, append=point is not None)
     args.start_sample = point.start_sample if point else 0
     args.id_prefix = point.id_prefix if point else ""
@@ -630,6 +652,34 @@ def _export(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _audio_llm_captioner(args: argparse.Namespace) -> tuple[Any, str]:
+    """The audio-LLM tier in the caption engine's seat; the model's name for the session."""
+    try:
+        from .plugins.llm_openai import EndpointError
+        from .plugins.moss_audio.captioner import AudioLLMCaptioner
+        from .plugins.moss_audio.checkpoint import CheckpointError, load_model
+        from .plugins.moss_audio.engine import MossAudioEngine
+        from .plugins.moss_audio.remote import RemoteMossAudioEngine
+        from .plugins.moss_audio.session import AudioSession
+        from .plugins.moss_audio.tokens import CheckpointTokenizer
+    except ImportError as exc:
+        raise CliError(f"the audio-LLM tier needs roomtone[audio-llm]: {exc}") from exc
+    try:
+        if args.backend == "moss-audio-remote":
+            if not args.endpoint:
+                raise CliError("--backend moss-audio-remote needs --endpoint URL")
+            remote = RemoteMossAudioEngine(args.endpoint, args.remote_model)
+            return AudioLLMCaptioner(remote), f"{args.remote_model} at {args.endpoint}"
+        import torch
+
+        device = args.model_device or ("cuda" if torch.cuda.is_available() else "cpu")
+        model = load_model(args.model, device)
+        session = AudioSession(model, CheckpointTokenizer(args.model))
+        return AudioLLMCaptioner(MossAudioEngine(session)), str(Path(args.model).resolve())
+    except (CheckpointError, EndpointError) as exc:
+        raise CliError(str(exc)) from exc
 
 
 def _assistant_llm(name: str) -> Any:

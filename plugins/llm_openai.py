@@ -20,6 +20,20 @@ class EndpointError(ConnectionError):
     """The endpoint could not be reached or answered badly; the message says which."""
 
 
+def check_reachable(base_url: str, timeout: float = 10.0) -> None:
+    """Fail at once, as a missing model file does, when nothing answers at the URL.
+
+    Any HTTP answer counts (not every server lists ``/models``); only no answer fails.
+    """
+    try:
+        with urllib.request.urlopen(f"{base_url}/models", timeout=timeout):
+            pass
+    except urllib.error.HTTPError:
+        pass
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        raise EndpointError(f"cannot reach {base_url}: {exc}") from exc
+
+
 class OpenAICompatibleLLM:
     """Text completions from ``{base_url}/completions`` with streaming."""
 
@@ -40,20 +54,7 @@ class OpenAICompatibleLLM:
         self._timeout = timeout
         self._prefix = ""
         self.capabilities = LLMCapabilities(prefix_cache=True, context_tokens=context_tokens)
-        self._check_reachable()
-
-    def _check_reachable(self) -> None:
-        """Fail at once, as a missing model file does, when nothing answers at the URL.
-
-        Any HTTP answer counts (not every server lists ``/models``); only no answer fails.
-        """
-        try:
-            with urllib.request.urlopen(f"{self.base_url}/models", timeout=min(self._timeout, 10)):
-                pass
-        except urllib.error.HTTPError:
-            pass
-        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
-            raise EndpointError(f"cannot reach {self.base_url}: {exc}") from exc
+        check_reachable(self.base_url, min(timeout, 10))
 
     @property
     def prefix_tokens(self) -> int:

@@ -217,3 +217,88 @@ def test_a_model_too_big_for_the_device_is_refused_before_loading(tmp_path):
     save_file({"lm_head.weight": torch.zeros(1)}, tmp_path / "model.safetensors")
     with pytest.raises(CheckpointError, match=r"needs \d+\.\d GiB .* free"):
         load_model(tmp_path)
+
+
+# --- the runtime as a live engine ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vocabulary():
+    """The Qwen vocabulary inside the bundled GGUF (same BPE and chat tokens as Qwen3)."""
+    from roomtone.plugins.model_files import gguf_model
+    from roomtone.plugins.moss_audio.tokens import GGUFVocabulary
+
+    return GGUFVocabulary(gguf_model("qwen2.5-coder-1.5b"))
+
+
+def test_a_reply_in_the_line_format_becomes_the_cpu_tiers_records():
+    from roomtone.plugins.moss_audio.engine import parse_report, records_for
+
+    reply = ("S2 (raised voice): we cannot ship on Friday\n[phone ringing]\n"
+             "S1: then Monday it is\nsome chatter the format does not cover")  # fmt: skip
+    records = records_for(parse_report(reply), "7", 28.0, 32.0)
+    events = [r.to_event() for r in records]
+    assert [e["type"] for e in events] == ["speaker", "caption", "emotion", "speaker",
+                                           "caption", "sound"]  # fmt: skip
+    first, second = events[1], events[4]
+    assert first["speaker"] == "S2" and first["text"] == "we cannot ship on Friday"
+    assert 28.0 <= first["words"][0]["start"] < first["words"][-1]["end"] <= 30.0
+    assert second["start"] >= 30.0 and second["end"] <= 32.0
+    assert events[2]["label"] == "raised voice" and events[5]["caption"] == "[phone ringing]"
+    assert records_for(parse_report("-"), "8", 32.0, 36.0) == []
+
+
+def test_the_engine_runs_in_the_live_pipeline_encoding_each_chunk_once(
+    model, vocabulary, onboarding_audio, tmp_path
+):
+    import asyncio
+
+    import soundfile
+
+    from roomtone.plugins.moss_audio.captioner import AudioLLMCaptioner
+    from roomtone.plugins.moss_audio.engine import MossAudioEngine
+    from roomtone.plugins.moss_audio.session import AudioSession
+    from roomtone.streaming.pipeline import run_pipeline
+    from roomtone.streaming.sources import file_frames
+
+    session = AudioSession(model, vocabulary)
+    head = session.prefix.length
+    engine = MossAudioEngine(session, max_new_tokens=4)
+    events: list[dict] = []
+    clip = tmp_path / "m03_18s.wav"
+    soundfile.write(clip, onboarding_audio[: 18 * 16000 + 800], 16000)
+    stats = asyncio.run(
+        run_pipeline(
+            file_frames(clip, realtime=False),
+            AudioLLMCaptioner(engine),
+            [events.append],
+            realtime=False,
+        )
+    )
+    assert stats.error is None and round(stats.audio_seconds, 2) == 18.05
+    assert sorted(session.encoder.chunks) == [0, 1, 2, 3]  # 4 whole chunks, each once
+    assert session.encoder.encoded == 5  # and the last 2 s once, at the end
+    chunk_tokens = 4 * 50 + 4 * 1 + 4 * 2  # audio, markers "2" .. "8" and "10" .. "16"
+    assert session.prefix.length == head + chunk_tokens  # prompts left nothing behind
+    assert all(e["type"] in ("caption", "speaker", "emotion", "sound", "notice") for e in events)
+
+
+def test_past_the_context_the_oldest_audio_leaves_for_its_notes(
+    model, vocabulary, onboarding_audio
+):
+    from roomtone.plugins.moss_audio.session import AudioSession
+
+    session = AudioSession(model, vocabulary, reserve=64, evict_seconds=8, limit=600)
+    audio = onboarding_audio[: 16000 * 60]
+    for at in range(0, audio.size, 16000):
+        for chunk in session.feed(audio[at : at + 16000], at):
+            session.remember(4 * chunk.index, 4 * chunk.index + 4, f"chunk {chunk.index} words")
+    assert session.rebuilds >= 1 and session.first_chunk > 0
+    assert session.prefix.length <= 600 - 64
+    assert session.encoder.encoded == 14  # rebuilding re-prefills kept chunks, never re-encodes
+    assert "Earlier in the meeting" in vocabulary.decode(session.prefix.ids[:400])
+    length = session.prefix.length
+    session.prompt("What was said in the first minute?", max_new_tokens=4)
+    assert session.prefix.length == length
+    with pytest.raises(ValueError, match="ask a question"):
+        session.prompt("   ")

@@ -51,11 +51,11 @@ class ChunkInputs:
 class SessionPrefix:
     """A growing KV cache over the session; a question costs only its own tokens."""
 
-    def __init__(self, model: MossAudioModel) -> None:
+    def __init__(self, model: MossAudioModel, limit: int | None = None) -> None:
         self.model = model
         self.cache = DynamicCache()
         self.ids: list[int] = []  # every token in the cache (audio as its placeholder)
-        self.limit = model.config.max_positions
+        self.limit = limit or model.config.max_positions
 
     @property
     def length(self) -> int:

@@ -1,0 +1,177 @@
+r"""A live session on the audio-LLM: audio in, chunks encoded once, one cached prefix, questions.
+
+The prefix is the Qwen chat prompt with the meeting's audio growing inside the
+user turn: ``<|im_start|>system … <|im_start|>user\\n<|audio_bos|>`` then every
+completed chunk's audio tokens and absolute time markers. A prompt (a question, or
+the engine's caption request) closes the audio (``<|audio_eos|>\\n…``) inside
+:meth:`SessionPrefix.scratch`, so it costs only its own tokens and is cut off after.
+
+Beyond the context (40,960 positions, about 47 minutes of audio), the oldest
+``evict_seconds`` of audio leave the prefix: the prefix is rebuilt once from the
+text memory of what they held (the captions given for them, with time ranges)
+followed by the audio still kept. The kept chunks are not encoded again, only
+prefilled again: one re-prefill per ``evict_seconds`` of meeting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from ...streaming.encoder_cache import EncoderCache
+from .config import AUDIO_BOS_ID, AUDIO_EOS_ID
+from .model import MossAudioModel
+from .prefix import TOKENS_PER_CHUNK, ChunkInputs, SessionPrefix
+
+SYSTEM = (
+    "You are listening to a live meeting. Numbers among the audio are the seconds "
+    "since the meeting started. Answer from what was said and heard; if something "
+    "was not discussed, say so."
+)
+IM_START, IM_END = 151644, 151645
+
+
+class Tokenizer(Protocol):
+    """Text to Qwen token ids and back."""
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text`` (no special tokens added)."""
+        ...
+
+    def decode(self, ids: list[int]) -> str:
+        """Text of ``ids``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Note:
+    """Text memory of audio that has left the prefix."""
+
+    start: float
+    end: float
+    text: str
+
+
+def clock(seconds: float) -> str:
+    """``[mm:ss]`` (``[h:mm:ss]`` past an hour)."""
+    s = int(seconds)
+    return (
+        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+        if s >= 3600
+        else f"{s // 60:02d}:{s % 60:02d}"
+    )
+
+
+class AudioSession:
+    """The audio-LLM's view of one meeting, kept warm for the next prompt."""
+
+    def __init__(
+        self,
+        model: MossAudioModel,
+        tokenizer: Tokenizer,
+        system: str = SYSTEM,
+        reserve: int = 2048,
+        evict_seconds: float = 600.0,
+        limit: int | None = None,
+    ) -> None:
+        self.model, self.tokenizer, self.system = model, tokenizer, system
+        self.reserve = reserve  # positions kept free for a prompt and its answer
+        self.limit = limit or model.config.max_positions
+        self.evict_chunks = max(1, round(evict_seconds / 4))
+        chunk_frames = model.config.audio.chunk_frames
+        self.encoder = EncoderCache(self._encode, chunk_frames=chunk_frames)
+        self.notes: list[Note] = []
+        self.prefix = SessionPrefix(model, self.limit)
+        self.first_chunk: int | None = None  # the oldest chunk whose audio is in the prefix
+        self.rebuilds = 0
+        self._start_prefix([])
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model runs."""
+        return self.model.lm_head.weight.device
+
+    @torch.inference_mode()
+    def _encode(self, mel: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        encoded = self.model.audio_encoder.encode_chunk(torch.from_numpy(mel).to(self.device))
+        return self.model.audio_inputs(encoded)
+
+    def feed(self, samples: np.ndarray, start_sample: int) -> list[ChunkInputs]:
+        """Take audio on the session clock; the chunks it completed are now in the prefix."""
+        added = []
+        for index, (embeds, deepstack) in self.encoder.feed(samples, start_sample):
+            chunk = ChunkInputs(index, embeds, deepstack)
+            room = 2 * (TOKENS_PER_CHUNK + 4) + self.reserve  # this chunk, a tail, a prompt
+            if self.prefix.length + room > self.limit:
+                self._evict(before=index)
+            if self.first_chunk is None:
+                self.first_chunk = index
+            self.prefix.extend_chunk(chunk)
+            added.append(chunk)
+        return added
+
+    def remember(self, start: float, end: float, text: str) -> None:
+        """Keep text for a stretch of audio (its captions), for when the audio leaves."""
+        if text.strip():
+            self.notes.append(Note(start, end, " ".join(text.split())))
+
+    def prompt(
+        self,
+        text: str,
+        max_new_tokens: int = 256,
+        on_text: Callable[[str], None] | None = None,
+        with_tail: bool = True,
+    ) -> str:
+        """Ask over the session so far (the incomplete last chunk included); the answer."""
+        if not text.strip():
+            raise ValueError("ask a question")
+        ids = [AUDIO_EOS_ID, *self.tokenizer.encode(f"\n{text.strip()}")]
+        ids += [IM_END, *self.tokenizer.encode("\n"), IM_START,
+                *self.tokenizer.encode("assistant\n")]  # fmt: skip
+        if len(ids) > self.reserve // 2:
+            raise ValueError(f"keep the prompt under {self.reserve // 2} tokens")
+        written: list[int] = []
+
+        def took(token: int) -> None:
+            written.append(token)
+            if on_text is not None:
+                on_text(self.tokenizer.decode(written))
+
+        with self.prefix.scratch():
+            tail = self.encoder.tail() if with_tail else None
+            if tail is not None and tail[0] not in self.encoder.chunks:
+                index, (embeds, deepstack) = tail
+                self.prefix.extend_chunk(ChunkInputs(index, embeds, deepstack))
+            out = self.prefix.generate(ids, max_new_tokens, frozenset({IM_END}), took)
+        return self.tokenizer.decode(out).strip()
+
+    def _start_prefix(self, kept: list[ChunkInputs]) -> None:
+        """A fresh prefix: system, the text memory, then the audio still kept."""
+        self.prefix = SessionPrefix(self.model, self.limit)
+        head = f"<|im_start|>system\n{self.system}<|im_end|>\n<|im_start|>user\n"
+        if self.notes:
+            lines = [f"[{clock(n.start)}-{clock(n.end)}] {n.text}" for n in self.notes]
+            head += "Earlier in the meeting (notes; the audio is no longer held):\n"
+            head += "\n".join(lines) + "\nThe meeting's audio since then:\n"
+        self.prefix.extend([*self.tokenizer.encode(head), AUDIO_BOS_ID])
+        for chunk in kept:
+            self.prefix.extend_chunk(chunk)
+        self.first_chunk = kept[0].index if kept else None
+
+    def _evict(self, before: int) -> None:
+        """Drop the oldest audio from the prefix; its notes stand in for it."""
+        start = self.first_chunk if self.first_chunk is not None else before
+        chunks = [ChunkInputs(i, *inputs) for i, inputs in self.encoder.chunks.items()
+                  if start <= i < before]  # fmt: skip
+        kept = chunks[self.evict_chunks :]
+        for index in [c.index for c in chunks[: self.evict_chunks]]:
+            del self.encoder.chunks[index]
+        self.rebuilds += 1
+        self._start_prefix(kept)
+        if self.prefix.length + 2 * (TOKENS_PER_CHUNK + 4) + self.reserve > self.limit:
+            self.notes = self.notes[len(self.notes) // 2 :]  # the notes themselves overflow
+            self._start_prefix(kept)
