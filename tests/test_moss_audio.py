@@ -302,3 +302,59 @@ def test_past_the_context_the_oldest_audio_leaves_for_its_notes(
     assert session.prefix.length == length
     with pytest.raises(ValueError, match="ask a question"):
         session.prompt("   ")
+
+
+def test_the_remote_engine_sends_wav_windows_and_places_replies_on_the_session_clock(speech):
+    """A local HTTP endpoint stands in for the vLLM server's transport, not for a model."""
+    import base64
+    import io
+    import threading
+    import wave
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from roomtone.plugins.llm_openai import EndpointError
+    from roomtone.plugins.moss_audio.remote import RemoteMossAudioEngine
+
+    bodies: list[dict] = []
+
+    class Chat(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # /models
+            self.send_response(404)
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            reply = {"choices": [{"message": {"content": "S1 (calm): hello there"}}]}
+            data = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Chat)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        engine = RemoteMossAudioEngine(f"http://127.0.0.1:{server.server_port}/v1", "moss")
+        records = engine.feed(speech[:160000], 16000 * 100)  # 10 s, 100 s into the session
+        records += engine.finish()
+    finally:
+        server.shutdown()
+    assert len(bodies) == 3  # two whole chunks and the last 2 s
+    windows = []
+    for body in bodies:
+        audio_part, text_part = body["messages"][0]["content"]
+        url = audio_part["audio_url"]["url"]
+        assert url.startswith("data:audio/wav;base64,")
+        with wave.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as w:
+            assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
+            windows.append(w.getnframes() / 16000)
+        assert "second" in text_part["text"]
+    assert windows == [4.0, 8.0, 6.0]  # each chunk with up to 4 s of context before it
+    captions = [r.to_event() for r in records if r.to_event()["type"] == "caption"]
+    assert [(c["start"], c["end"]) for c in captions] == [(100.0, 104.0), (104.0, 108.0),
+                                                           (108.0, 110.0)]  # fmt: skip
+    with pytest.raises(EndpointError, match="cannot reach"):
+        RemoteMossAudioEngine("http://127.0.0.1:9/v1", "moss")
