@@ -1,0 +1,202 @@
+"""Audio-LLM tier: the cost of one new 4 s chunk as the session grows, cached vs from scratch.
+
+A session of ``--minutes`` of real meeting audio (the eval meetings, repeated) is fed
+chunk by chunk through the live front end, the incremental encoder cache and the
+session prefix (random weights: cost does not depend on them). At 1, 10, 20 and 40
+minutes it measures, side by side in one run:
+
+- cached: encoding the new chunk and extending the prefix by it (the live path);
+- from scratch: re-encoding the whole session so far (upstream's chunked offline
+  encoding) and prefilling all of it again (what a runtime without these caches
+  does at every update);
+- time to the first answer token with the prefix cached vs prefilled afresh.
+
+    python benchmarks/audio_llm_cache.py [--config small|4b] [--device cpu|cuda] [--minutes 40]
+
+``small`` is a CPU-sized config with the real structure; ``4b`` has MOSS-Audio-4B's
+shapes (a GPU). Writes benchmarks/results/audio_llm_cache[_4b].json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine import print_table, write_results
+
+from roomtone.plugins.moss_audio.config import EncoderConfig, MossAudioConfig, tiny_config
+from roomtone.plugins.moss_audio.model import MossAudioModel
+from roomtone.plugins.moss_audio.prefix import ChunkInputs, SessionPrefix
+from roomtone.streaming.encoder_cache import EncoderCache
+from roomtone.streaming.log_mel import CEILING, offline_log_mel
+from roomtone.streaming.sources import decode_file
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+HEAD = [151644, 8948, 198, 151669]
+QUESTION = [151670, 198, 3838, 6932, 518, 220, 19, 16, 25, 17, 15, 30, 151645, 198, 151644, 77091]
+CHUNK = 64000
+
+
+def small_config() -> MossAudioConfig:
+    """The real structure at a size a 2-core CPU runs 40 minutes of in minutes."""
+    base = tiny_config()
+    encoder = EncoderConfig(d_model=256, output_dim=256, encoder_layers=8,
+                            encoder_attention_heads=4, encoder_ffn_dim=1024,
+                            downsample_hidden_size=64,
+                            deepstack_encoder_layer_indexes=(2, 4, 6))  # fmt: skip
+    language = {**base.language, "hidden_size": 256, "intermediate_size": 1024,
+                "num_hidden_layers": 8, "num_attention_heads": 8, "num_key_value_heads": 2,
+                "head_dim": 32}  # fmt: skip
+    return MossAudioConfig(audio=encoder, language=language, adapter_hidden_size=1024)
+
+
+def config_4b() -> MossAudioConfig:
+    """MOSS-Audio-4B's shapes (design.md section 7)."""
+    language = {"vocab_size": 151936, "hidden_size": 2560, "intermediate_size": 9728,
+                "num_hidden_layers": 36, "num_attention_heads": 32, "num_key_value_heads": 8,
+                "head_dim": 128, "rope_theta": 1_000_000.0, "max_position_embeddings": 40960,
+                "tie_word_embeddings": False}  # fmt: skip
+    return MossAudioConfig(audio=EncoderConfig(), language=language, adapter_hidden_size=8192)
+
+
+def meeting_audio(minutes: float) -> np.ndarray:
+    """The eval meetings one after another, repeated to ``minutes``."""
+    parts = [decode_file(f) for f in sorted(EVAL.glob("dev_m0*.flac"))]
+    audio = np.concatenate(parts)
+    reps = int(np.ceil(minutes * 60 * 16000 / audio.size))
+    return np.tile(audio, reps)[: int(minutes * 60 * 16000) + 640]
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(work, device: torch.device) -> tuple[float, object]:
+    sync(device)
+    t0 = time.perf_counter()
+    out = work()
+    sync(device)
+    return time.perf_counter() - t0, out
+
+
+@torch.inference_mode()
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", choices=("small", "4b"), default="small")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--minutes", type=float, default=40.0)
+    parser.add_argument("--dtype", choices=("fp32", "bf16"), default=None)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}.get(
+        args.dtype or ("bf16" if device.type == "cuda" else "fp32")
+    )
+    torch.manual_seed(0)
+    config = small_config() if args.config == "small" else config_4b()
+    with torch.device(device):
+        model = MossAudioModel(config).to(dtype).eval()
+    audio = meeting_audio(args.minutes)
+    marks = sorted({m for m in (1, 10, 20, 40) if m <= args.minutes})
+    encoder = model.audio_encoder
+
+    def encode(mel: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        return model.audio_inputs(encoder.encode_chunk(torch.from_numpy(mel).to(device)))
+
+    cache = EncoderCache(encode)
+    prefix = SessionPrefix(model)
+    prefix.extend(HEAD)
+    chunks: list[ChunkInputs] = []
+    per_chunk: dict[int, list[float]] = {}
+    rows, results = [], []
+    step = 16000  # 1 s of audio per feed, as live capture sends it
+    t_session = time.perf_counter()
+    for at in range(0, audio.size, step):
+        sync(device)
+        t0 = time.perf_counter()
+        done = cache.feed(audio[at : at + step], at)
+        for index, (embeds, deepstack) in done:
+            chunk = ChunkInputs(index, embeds, deepstack)
+            prefix.extend_chunk(chunk)
+            chunks.append(chunk)
+        sync(device)
+        if done:
+            minute = int((done[-1][0] + 1) * 4 // 60)
+            per_chunk.setdefault(minute, []).append(time.perf_counter() - t0)
+        reached = (at + step) / 16000 / 60
+        if marks and reached >= marks[0] and len(chunks) == marks[0] * 15:
+            minute = marks.pop(0)
+            results.append(compare(model, prefix, chunks, audio[: at + step], minute, device))
+            r = results[-1]
+            rows.append([minute, r["positions"], r["cached_chunk_s"], r["scratch_s"],
+                         r["update_ratio"], r["cached_first_token_s"],
+                         r["first_token_ratio"]])  # fmt: skip
+    session_s = time.perf_counter() - t_session
+    flat = {m: round(statistics.median(v), 4) for m, v in sorted(per_chunk.items())}
+    print_table(["minute", "positions", "new chunk cached s", "whole session again s",
+                 "ratio", "1st answer token cached s", "ratio"], rows)  # fmt: skip
+    print(f"median cost of one new chunk by minute: {flat}")
+    audio_s = audio.size / 16000
+    print(f"{audio_s / 60:.1f} min of audio fed live in {session_s:.1f} s "
+          f"(real-time factor {session_s / audio_s:.3f}, comparisons included)")  # fmt: skip
+    name = "audio_llm_cache" + ("_4b" if args.config == "4b" else "")
+    payload = {"config": args.config, "device": str(device), "dtype": str(dtype),
+               "minutes": args.minutes, "comparisons": results,
+               "median_chunk_s_by_minute": flat}  # fmt: skip
+    print(f"wrote {write_results(name, payload)}")
+
+
+def compare(model, prefix: SessionPrefix, chunks: list[ChunkInputs], audio: np.ndarray,
+            minute: int, device: torch.device) -> dict:  # fmt: skip
+    """One new chunk cached vs the whole session again; first answer token both ways."""
+    encoder = model.audio_encoder
+    last = chunks[-1]
+    mel = offline_log_mel(audio[: (last.index + 1) * CHUNK], CEILING)
+    # cached: the last chunk's encoding and prefix extension, measured on a copy of the step
+    chunk_mel = torch.from_numpy(mel[:, -400:]).to(device)
+    cached = []
+    for _ in range(3):
+        with prefix.scratch():
+            t, _ = timed(lambda: prefix.extend_chunk(
+                ChunkInputs(last.index + 1, *model.audio_inputs(encoder.encode_chunk(chunk_mel)))
+            ), device)  # fmt: skip
+        cached.append(t)
+    cached_first = []
+    for _ in range(3):
+        with prefix.scratch():
+            t, _ = timed(lambda: int(torch.argmax(prefix.extend(QUESTION)[-1])), device)
+        cached_first.append(t)
+
+    def from_scratch() -> int:
+        encoded = encoder.encode_offline(torch.from_numpy(mel).to(device))
+        embeds, deepstack = model.audio_inputs(encoded)
+        ids = HEAD + [t for c in chunks for t in c.ids()]
+        fresh = SessionPrefix(model)
+        fresh.extend(ids, (embeds, deepstack))
+        return int(torch.argmax(fresh.extend(QUESTION)[-1]))
+
+    # from scratch, one pass serves both comparisons: re-encoding and re-prefilling the
+    # session is the update, and its first answer token comes after the question's tokens
+    scratch, _ = timed(from_scratch, device)
+    c, f = statistics.median(cached), statistics.median(cached_first)
+    return {
+        "minute": minute,
+        "positions": prefix.length,
+        "cached_chunk_s": round(c, 4),
+        "scratch_s": round(scratch, 3),
+        "update_ratio": round(scratch / c, 1),
+        "cached_first_token_s": round(f, 4),
+        "first_token_ratio": round(scratch / f, 1),
+    }
+
+
+if __name__ == "__main__":
+    main()
