@@ -317,6 +317,9 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
             store.close()
             raise CliError(f"cannot open the ask socket: {exc}") from exc
         listeners.append(assistant)
+    # Who answers the ask box: the live text assistant, else the audio-LLM's own session
+    audio_llm = getattr(getattr(captioner, "engine", None), "session", None)
+    ask = assistant.ask if assistant is not None else getattr(audio_llm, "ask", None)
     realtime = not getattr(args, "fast", False)
     web = None
     if args.web:
@@ -332,7 +335,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
             title,
             live=True,
             audio=WebRTCAudioSource(args.start_sample) if live_mic else None,
-            ask=assistant.ask if assistant is not None else None,
+            ask=ask,
             followers=(assistant,) if assistant is not None else (),
         )
         listeners.append(web.hub)
@@ -346,7 +349,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
                 store,
                 session_id,
                 title,
-                assistant,
+                ask,
                 earlier,
                 lambda more, stop: _capture(
                     args, captioner, [*listeners, more], realtime, analyzers, annotator, web, stop
@@ -453,7 +456,7 @@ def _capture_in_tui(
     store: Any,
     session_id: int,
     title: str,
-    assistant: Any,
+    ask: Any,
     earlier: list[dict[str, Any]],
     capture: Any,
 ) -> Any:
@@ -469,7 +472,7 @@ def _capture_in_tui(
     session = TuiSession(
         title=title,
         live=True,
-        ask=assistant.ask if assistant is not None else None,
+        ask=ask,
         rename=lambda label, name: store.rename_speaker(session_id, label, name),
         export=_minutes_exporter(store, session_id),
         export_dir=getattr(args, "export_dir", Path()),

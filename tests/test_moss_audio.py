@@ -358,3 +358,20 @@ def test_the_remote_engine_sends_wav_windows_and_places_replies_on_the_session_c
                                                            (108.0, 110.0)]  # fmt: skip
     with pytest.raises(EndpointError, match="cannot reach"):
         RemoteMossAudioEngine("http://127.0.0.1:9/v1", "moss")
+
+
+def test_a_readers_question_is_answered_over_the_audio_and_checked(model, vocabulary, speech):
+    from roomtone.plugins.moss_audio.session import AudioSession
+
+    session = AudioSession(model, vocabulary)
+    assert session.ask("Who spoke?").text == "Nothing has been heard yet."
+    session.feed(speech, 0)
+    length, written = session.prefix.length, []
+    answer = session.ask("Who spoke first?", since=2.0, on_text=written.append)
+    assert session.prefix.length == length and answer.prompt_tokens > 5
+    assert answer.total_s >= answer.first_token_s
+    assert all(0 <= start <= end <= speech.size / 16000 for start, end in answer.citations)
+    with pytest.raises(ValueError, match="outside the meeting"):
+        session.ask("What next?", since=60.0)
+    with pytest.raises(ValueError, match="ask a question"):
+        session.ask(" ")

@@ -15,6 +15,8 @@ prefilled again: one re-prefill per ``evict_seconds`` of meeting.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -22,6 +24,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from ...assistant.memory import CITATION, Answer
 from ...streaming.encoder_cache import EncoderCache
 from .config import AUDIO_BOS_ID, AUDIO_EOS_ID
 from .model import MossAudioModel
@@ -88,6 +91,7 @@ class AudioSession:
         self.prefix = SessionPrefix(model, self.limit)
         self.first_chunk: int | None = None  # the oldest chunk whose audio is in the prefix
         self.rebuilds = 0
+        self._lock = threading.Lock()  # the pipeline's thread feeds, a reader's thread asks
         self._start_prefix([])
 
     @property
@@ -102,6 +106,10 @@ class AudioSession:
 
     def feed(self, samples: np.ndarray, start_sample: int) -> list[ChunkInputs]:
         """Take audio on the session clock; the chunks it completed are now in the prefix."""
+        with self._lock:
+            return self._feed(samples, start_sample)
+
+    def _feed(self, samples: np.ndarray, start_sample: int) -> list[ChunkInputs]:
         added = []
         for index, (embeds, deepstack) in self.encoder.feed(samples, start_sample):
             chunk = ChunkInputs(index, embeds, deepstack)
@@ -141,13 +149,45 @@ class AudioSession:
             if on_text is not None:
                 on_text(self.tokenizer.decode(written))
 
-        with self.prefix.scratch():
+        with self._lock, self.prefix.scratch():
             tail = self.encoder.tail() if with_tail else None
             if tail is not None and tail[0] not in self.encoder.chunks:
                 index, (embeds, deepstack) = tail
                 self.prefix.extend_chunk(ChunkInputs(index, embeds, deepstack))
             out = self.prefix.generate(ids, max_new_tokens, frozenset({IM_END}), took)
         return self.tokenizer.decode(out).strip()
+
+    def ask(
+        self,
+        question: str,
+        since: float | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """A reader's question over the audio so far, cited as [mm:ss] (the ask box's call)."""
+        if not question.strip():
+            raise ValueError("ask a question")
+        heard = self.encoder.next_sample / 16000
+        if heard == 0:
+            return Answer("Nothing has been heard yet.", [], 0.0, 0.0, 0)
+        if since is not None and not 0 <= since <= heard:
+            raise ValueError("that time is outside the meeting so far")
+        scope = f" Only what happened since second {int(since)}." if since is not None else ""
+        text = f"{question.strip()}{scope} Cite the moments you rely on as [mm:ss]."
+        t0, first = time.perf_counter(), [0.0]
+
+        def written(so_far: str) -> None:
+            first[0] = first[0] or time.perf_counter() - t0
+            if on_text is not None:
+                on_text(so_far)
+
+        reply = self.prompt(text, on_text=written)
+        cited = []
+        for match in CITATION.finditer(reply):
+            at = int(match.group(1) or 0) * 3600 + int(match.group(2)) * 60 + int(match.group(3))
+            if at <= heard:
+                cited.append((float(at), min(heard, at + 4.0)))
+        tokens = len(self.tokenizer.encode(text))
+        return Answer(reply, cited, first[0], time.perf_counter() - t0, tokens)
 
     def _start_prefix(self, kept: list[ChunkInputs]) -> None:
         """A fresh prefix: system, the text memory, then the audio still kept."""
