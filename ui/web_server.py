@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -232,7 +233,13 @@ class WebServer:
         """The meeting so far, then every new event, until the viewer goes."""
         try:
             await ws.send_json(self.hello(role))
-            for stored in await asyncio.to_thread(self.view.hub.history, viewer):
+            try:
+                history = await asyncio.to_thread(self.view.hub.history, viewer)
+            except sqlite3.Error as exc:  # the page says so and reconnects; the meeting goes on
+                logger.warning(f"a viewer's history could not be read: {exc}")
+                await ws.close(code=1011, message=b"the meeting so far could not be read")
+                return
+            for stored in history:
                 await ws.send_str(stored)
             await ws.send_json({"type": "caught_up"})
             while (event := await viewer.queue.get()) is not None:
