@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ...assistant.memory import CITATION, Answer
+from ...streaming.clock import format_clock
 from ...streaming.encoder_cache import EncoderCache
 from .config import AUDIO_BOS_ID, AUDIO_EOS_ID
 from .model import MossAudioModel
@@ -57,16 +58,6 @@ class Note:
     start: float
     end: float
     text: str
-
-
-def clock(seconds: float) -> str:
-    """``[mm:ss]`` (``[h:mm:ss]`` past an hour)."""
-    s = int(seconds)
-    return (
-        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-        if s >= 3600
-        else f"{s // 60:02d}:{s % 60:02d}"
-    )
 
 
 class AudioSession:
@@ -113,8 +104,7 @@ class AudioSession:
         added = []
         for index, (embeds, deepstack) in self.encoder.feed(samples, start_sample):
             chunk = ChunkInputs(index, embeds, deepstack)
-            room = 2 * (TOKENS_PER_CHUNK + 4) + self.reserve  # this chunk, a tail, a prompt
-            if self.prefix.length + room > self.limit:
+            if self._full():
                 self._evict(before=index)
             if self.first_chunk is None:
                 self.first_chunk = index
@@ -151,7 +141,7 @@ class AudioSession:
 
         with self._lock, self.prefix.scratch():
             tail = self.encoder.tail() if with_tail else None
-            if tail is not None and tail[0] not in self.encoder.chunks:
+            if tail is not None:  # the chunk still filling, never one in the prefix
                 index, (embeds, deepstack) = tail
                 self.prefix.extend_chunk(ChunkInputs(index, embeds, deepstack))
             out = self.prefix.generate(ids, max_new_tokens, frozenset({IM_END}), took)
@@ -194,13 +184,19 @@ class AudioSession:
         self.prefix = SessionPrefix(self.model, self.limit)
         head = f"<|im_start|>system\n{self.system}<|im_end|>\n<|im_start|>user\n"
         if self.notes:
-            lines = [f"[{clock(n.start)}-{clock(n.end)}] {n.text}" for n in self.notes]
+            lines = [
+                f"[{format_clock(n.start)}-{format_clock(n.end)}] {n.text}" for n in self.notes
+            ]
             head += "Earlier in the meeting (notes; the audio is no longer held):\n"
             head += "\n".join(lines) + "\nThe meeting's audio since then:\n"
         self.prefix.extend([*self.tokenizer.encode(head), AUDIO_BOS_ID])
         for chunk in kept:
             self.prefix.extend_chunk(chunk)
         self.first_chunk = kept[0].index if kept else None
+
+    def _full(self) -> bool:
+        """No room left for one more chunk, a provisional tail and a prompt."""
+        return self.prefix.length + 2 * (TOKENS_PER_CHUNK + 4) + self.reserve > self.limit
 
     def _evict(self, before: int) -> None:
         """Drop the oldest audio from the prefix; its notes stand in for it."""
@@ -212,6 +208,6 @@ class AudioSession:
             del self.encoder.chunks[index]
         self.rebuilds += 1
         self._start_prefix(kept)
-        if self.prefix.length + 2 * (TOKENS_PER_CHUNK + 4) + self.reserve > self.limit:
+        if self._full():
             self.notes = self.notes[len(self.notes) // 2 :]  # the notes themselves overflow
             self._start_prefix(kept)
