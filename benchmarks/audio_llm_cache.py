@@ -9,7 +9,12 @@ minutes it measures, side by side in one run:
 - from scratch: re-encoding the whole session so far (upstream's chunked offline
   encoding) and prefilling all of it again (what a runtime without these caches
   does at every update);
-- time to the first answer token with the prefix cached vs prefilled afresh.
+- time to the first answer token with the prefix cached vs prefilled afresh;
+- the new chunk's prefill on transformers' defaults (``DynamicCache``, which copies
+  the whole cache at each append, and ``sdpa``, which copies the grouped key/value
+  heads) vs this runtime's reserved cache and grouped attention.
+
+Every chunk's encoder and prefill time is also recorded as the session grows.
 
     python benchmarks/audio_llm_cache.py [--config small|4b] [--device cpu|cuda] [--minutes 40]
 
@@ -23,6 +28,7 @@ import argparse
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +37,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from machine import print_table, write_results
+from transformers import DynamicCache
 
+from roomtone.plugins.moss_audio.attention import NAME as GROUPED_SDPA
 from roomtone.plugins.moss_audio.config import EncoderConfig, MossAudioConfig, tiny_config
 from roomtone.plugins.moss_audio.model import MossAudioModel
 from roomtone.plugins.moss_audio.prefix import ChunkInputs, SessionPrefix
@@ -115,42 +123,46 @@ def main() -> None:
     prefix = SessionPrefix(model)
     prefix.extend(HEAD)
     chunks: list[ChunkInputs] = []
-    per_chunk: dict[int, list[float]] = {}
+    encode_s: dict[int, list[float]] = {}
+    prefill_s: dict[int, list[float]] = {}
     rows, results = [], []
     step = 16000  # 1 s of audio per feed, as live capture sends it
     t_session = time.perf_counter()
     for at in range(0, audio.size, step):
-        sync(device)
-        t0 = time.perf_counter()
-        done = cache.feed(audio[at : at + step], at)
+        t_encode, done = timed(partial(cache.feed, audio[at : at + step], at), device)
         for index, (embeds, deepstack) in done:
             chunk = ChunkInputs(index, embeds, deepstack)
-            prefix.extend_chunk(chunk)
+            t_prefill, _ = timed(partial(prefix.extend_chunk, chunk), device)
             chunks.append(chunk)
-        sync(device)
-        if done:
-            minute = int((done[-1][0] + 1) * 4 // 60)
-            per_chunk.setdefault(minute, []).append(time.perf_counter() - t0)
+            minute = int((index + 1) * 4 // 60)
+            encode_s.setdefault(minute, []).append(t_encode / len(done))
+            prefill_s.setdefault(minute, []).append(t_prefill)
         reached = (at + step) / 16000 / 60
         if marks and reached >= marks[0] and len(chunks) == marks[0] * 15:
             minute = marks.pop(0)
             results.append(compare(model, prefix, chunks, audio[: at + step], minute, device))
             r = results[-1]
             rows.append([minute, r["positions"], r["cached_chunk_s"], r["scratch_s"],
-                         r["update_ratio"], r["cached_first_token_s"],
-                         r["first_token_ratio"]])  # fmt: skip
+                         r["update_ratio"], r["cached_first_token_s"], r["first_token_ratio"],
+                         r["prefill_s"], r["prefill_defaults_s"]])  # fmt: skip
     session_s = time.perf_counter() - t_session
-    flat = {m: round(statistics.median(v), 4) for m, v in sorted(per_chunk.items())}
+    encode_by_minute = medians(encode_s)
+    prefill_by_minute = medians(prefill_s)
     print_table(["minute", "positions", "new chunk cached s", "whole session again s",
-                 "ratio", "1st answer token cached s", "ratio"], rows)  # fmt: skip
-    print(f"median cost of one new chunk by minute: {flat}")
+                 "ratio", "1st answer token cached s", "ratio", "chunk prefill s",
+                 "same on transformers defaults s"], rows)  # fmt: skip
+    print_table(
+        ["minute", "encode one chunk s (median)", "prefill one chunk s (median)"],
+        [[m, encode_by_minute[m], prefill_by_minute[m]] for m in encode_by_minute],
+    )
     audio_s = audio.size / 16000
     print(f"{audio_s / 60:.1f} min of audio fed live in {session_s:.1f} s "
           f"(real-time factor {session_s / audio_s:.3f}, comparisons included)")  # fmt: skip
     name = "audio_llm_cache" + ("_4b" if args.config == "4b" else "")
     payload = {"config": args.config, "device": str(device), "dtype": str(dtype),
                "minutes": args.minutes, "comparisons": results,
-               "median_chunk_s_by_minute": flat}  # fmt: skip
+               "median_encode_s_by_minute": encode_by_minute,
+               "median_prefill_s_by_minute": prefill_by_minute}  # fmt: skip
     print(f"wrote {write_results(name, payload)}")
 
 
@@ -169,6 +181,17 @@ def compare(model, prefix: SessionPrefix, chunks: list[ChunkInputs], audio: np.n
                 ChunkInputs(last.index + 1, *model.audio_inputs(encoder.encode_chunk(chunk_mel)))
             ), device)  # fmt: skip
         cached.append(t)
+    new_chunk = ChunkInputs(last.index + 1, *model.audio_inputs(encoder.encode_chunk(chunk_mel)))
+    prefill = [timed(partial(extend_and_crop, prefix, new_chunk), device)[0] for _ in range(3)]
+    defaults = on_transformers_defaults(model, prefix)
+    config = model.language_model.config
+    config._attn_implementation = "sdpa"
+    try:
+        prefill_defaults = [
+            timed(partial(extend_and_crop, defaults, new_chunk), device)[0] for _ in range(3)
+        ]
+    finally:
+        config._attn_implementation = GROUPED_SDPA
     cached_first = []
     for _ in range(3):
         with prefix.scratch():
@@ -195,7 +218,30 @@ def compare(model, prefix: SessionPrefix, chunks: list[ChunkInputs], audio: np.n
         "update_ratio": round(scratch / c, 1),
         "cached_first_token_s": round(f, 4),
         "first_token_ratio": round(scratch / f, 1),
+        "prefill_s": round(statistics.median(prefill), 4),
+        "prefill_defaults_s": round(statistics.median(prefill_defaults), 4),
     }
+
+
+def medians(by_minute: dict[int, list[float]]) -> dict[int, float]:
+    """The median of each minute's values."""
+    return {m: round(statistics.median(v), 4) for m, v in sorted(by_minute.items())}
+
+
+def extend_and_crop(prefix: SessionPrefix, chunk: ChunkInputs) -> None:
+    """One chunk's prefill, cut off again."""
+    with prefix.scratch():
+        prefix.extend_chunk(chunk)
+
+
+def on_transformers_defaults(model: MossAudioModel, prefix: SessionPrefix) -> SessionPrefix:
+    """A copy of the prefix held in transformers' ``DynamicCache``."""
+    copy = SessionPrefix(model, prefix.limit)
+    copy.cache = DynamicCache(
+        ddp_cache_data=[(layer.keys.clone(), layer.values.clone()) for layer in prefix.cache.layers]
+    )
+    copy.ids = list(prefix.ids)
+    return copy
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from roomtone.plugins.moss_audio.attention import NAME as GROUPED_SDPA
 from roomtone.plugins.moss_audio.checkpoint import CheckpointError, load_model, save_checkpoint
 from roomtone.plugins.moss_audio.config import ConfigError, MossAudioConfig, tiny_config
 from roomtone.plugins.moss_audio.model import EncodedAudio, MossAudioModel
@@ -153,6 +154,43 @@ def test_a_question_leaves_the_prefix_as_it_was_and_the_next_answer_is_the_same(
         assert prefix.length == prefix.cache.get_seq_length() == length
         assert torch.equal(prefix.cache.layers[0].keys, keys)
     assert answers[0] == answers[1] and len(answers[0]) > 0
+
+
+@torch.inference_mode()
+def test_a_prefix_grown_past_its_reserved_room_still_equals_one_full_prefill(model):
+    ids = torch.randint(0, 151000, (2600,), generator=torch.Generator().manual_seed(3)).tolist()
+    live = SessionPrefix(model)
+    for at in range(0, 2500, 250):  # past the first 1,024 reserved positions and then 2,048
+        live.extend(ids[at : at + 250], logits_for=0)
+        with live.scratch():  # a question in between, cut off again
+            live.generate(QUESTION, 3, IM_END)
+    incremental = live.extend(ids[2500:], logits_for=100)
+    layer = live.cache.layers[0]
+    assert layer.reserved >= live.length == 2600 == live.cache.get_seq_length()
+    full = SessionPrefix(model).extend(ids)
+    assert (incremental - full[-100:]).abs().max() <= 1e-4
+
+
+@torch.inference_mode()
+def test_grouped_key_value_heads_attend_as_transformers_sdpa_does(model, speech):
+    cache = encoder_cache(model)
+    chunks = [ChunkInputs(i, *model.audio_inputs(e)) for i, e in fed_in_pieces(cache, speech)]
+    config = model.language_model.config
+    assert config.num_attention_heads > config.num_key_value_heads  # grouped heads
+
+    def answer_logits() -> torch.Tensor:
+        prefix = SessionPrefix(model)
+        prefix.extend(HEAD)
+        for chunk in chunks:
+            prefix.extend_chunk(chunk)
+        return prefix.extend(QUESTION)
+
+    grouped, config._attn_implementation = answer_logits(), "sdpa"
+    try:
+        copied = answer_logits()
+    finally:
+        config._attn_implementation = GROUPED_SDPA
+    assert (grouped - copied).abs().max() <= 1e-5
 
 
 @torch.inference_mode()

@@ -23,6 +23,7 @@ from torch import nn
 from transformers import Qwen3Model
 from transformers.models.whisper.modeling_whisper import WhisperEncoderLayer
 
+from .attention import NAME as GROUPED_SDPA
 from .config import MossAudioConfig
 
 
@@ -151,7 +152,7 @@ class MossAudioModel(nn.Module):
         super().__init__()
         self.config = config
         qwen = config.qwen3()
-        qwen._attn_implementation = "sdpa"
+        qwen._attn_implementation = GROUPED_SDPA
         d_audio, d_llm = config.audio.d_model, qwen.hidden_size
         self.audio_encoder = AudioEncoder(config)
         self.language_model = Qwen3Model(qwen)

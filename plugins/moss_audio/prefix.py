@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
-from transformers import DynamicCache
 
 from ...streaming.time_markers import marker_layout, token_ids
 from .config import AUDIO_TOKEN_ID, DIGIT_TOKEN_IDS
+from .kv_cache import reserved_cache
 from .model import MossAudioModel
 
 TOKENS_PER_CHUNK = 50  # 4 s at 12.5 audio tokens per second
@@ -53,9 +53,9 @@ class SessionPrefix:
 
     def __init__(self, model: MossAudioModel, limit: int | None = None) -> None:
         self.model = model
-        self.cache = DynamicCache()
         self.ids: list[int] = []  # every token in the cache (audio as its placeholder)
         self.limit = limit or model.config.max_positions
+        self.cache = reserved_cache(model.language_model.config.num_hidden_layers, self.limit)
 
     @property
     def length(self) -> int:
@@ -67,8 +67,13 @@ class SessionPrefix:
         self,
         ids: list[int],
         audio: tuple[torch.Tensor, torch.Tensor] | None = None,
+        logits_for: int | None = None,
     ) -> torch.Tensor:
-        """Append ``ids`` (audio placeholders filled from ``audio``); logits [len(ids), vocab]."""
+        """Append ``ids`` (audio placeholders filled from ``audio``).
+
+        Returns the logits [n, vocab] of the last ``logits_for`` positions (all of them
+        when None); the vocabulary projection is skipped for the rest.
+        """
         if not ids:
             raise ValueError("nothing to append")
         if self.length + len(ids) > self.limit:
@@ -92,15 +97,15 @@ class SessionPrefix:
         else:
             deepstack = embeds.new_zeros((0, 0, embeds.shape[-1]))
         with self.model.deepstack(at_audio, deepstack):
-            out = self.model.language_model(
-                inputs_embeds=embeds, past_key_values=self.cache, use_cache=True
-            )
+            out = self.model.language_model(inputs_embeds=embeds, cache=self.cache, use_cache=True)
         self.ids += ids
-        return self.model.lm_head(out.last_hidden_state[0])
+        hidden = out.last_hidden_state[0]
+        keep = hidden.shape[0] if logits_for is None else logits_for
+        return self.model.lm_head(hidden[hidden.shape[0] - keep :])
 
-    def extend_chunk(self, chunk: ChunkInputs) -> torch.Tensor:
-        """Append one chunk's audio tokens and markers; its logits."""
-        return self.extend(chunk.ids(), (chunk.embeds, chunk.deepstack))
+    def extend_chunk(self, chunk: ChunkInputs) -> None:
+        """Append one chunk's audio tokens and markers."""
+        self.extend(chunk.ids(), (chunk.embeds, chunk.deepstack), logits_for=0)
 
     @contextmanager
     def scratch(self) -> Iterator[None]:
@@ -118,7 +123,7 @@ class SessionPrefix:
         self, ids: list[int], max_new_tokens: int, stop: frozenset[int], on_token=None
     ) -> list[int]:
         """Greedy continuation after appending ``ids`` (call inside :meth:`scratch`)."""
-        logits = self.extend(ids)[-1]
+        logits = self.extend(ids, logits_for=1)[-1]
         out: list[int] = []
         for _ in range(max_new_tokens):
             token = int(torch.argmax(logits))
@@ -129,5 +134,5 @@ class SessionPrefix:
                 on_token(token)
             if self.length + 1 > self.limit:
                 break
-            logits = self.extend([token])[-1]
+            logits = self.extend([token], logits_for=1)[-1]
         return out
