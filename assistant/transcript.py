@@ -9,7 +9,8 @@ gave them (``rename``), else the names the meeting itself reveals
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +118,7 @@ class Transcript:
     def _speech_lines(self) -> list[Line]:
         """Lines of words by speaker label, each word in the speaker turn it falls in."""
         words = self._words()
+        tones = ToneIndex(self._tones.values())
         lines: list[Line] = []
         group: list[tuple[float, float, str]] = []
         speaker: str | None = None
@@ -126,12 +128,12 @@ class Transcript:
                 or start - group[-1][1] > LINE_GAP_SECONDS
                 or end - group[0][0] > LINE_MAX_SECONDS
             ):
-                lines.append(self._line(group, speaker))
+                lines.append(_line(group, speaker, tones))
                 group = []
             speaker = who
             group.append((start, end, text))
         if group:
-            lines.append(self._line(group, speaker))
+            lines.append(_line(group, speaker, tones))
         return lines
 
     def _words(self) -> list[tuple[float, float, str, str | None]]:
@@ -148,14 +150,28 @@ class Transcript:
                 out.append((word["start"], word["end"], word["text"].strip(), who))
         return sorted(out, key=lambda w: w[:2])
 
-    def _line(self, words: list[tuple[float, float, str]], speaker: str | None) -> Line:
-        start, end = words[0][0], words[-1][1]
-        tone = next(
-            (
-                t["label"]
-                for t in self._tones.values()
-                if t["label"] != "neutral" and t["start"] < end and t["end"] > start
-            ),
-            None,
+
+class ToneIndex:
+    """The tones that are not neutral, found by time without scanning them all."""
+
+    def __init__(self, tones: Iterable[dict[str, Any]]) -> None:
+        marked = sorted(
+            (t["start"], t["end"], t["label"]) for t in tones if t["label"] != "neutral"
         )
-        return Line(start, end, " ".join(w[2] for w in words if w[2]), speaker, tone)
+        self._starts = [t[0] for t in marked]
+        self._tones = marked
+        self._longest = max((end - start for start, end, _ in marked), default=0.0)
+
+    def during(self, start: float, end: float) -> str | None:
+        """The earliest tone overlapping [start, end), if any."""
+        first = bisect_left(self._starts, start - self._longest)
+        for _, t_end, label in self._tones[first : bisect_left(self._starts, end)]:
+            if t_end > start:
+                return label
+        return None
+
+
+def _line(words: list[tuple[float, float, str]], speaker: str | None, tones: ToneIndex) -> Line:
+    start, end = words[0][0], words[-1][1]
+    text = " ".join(w[2] for w in words if w[2])
+    return Line(start, end, text, speaker, tones.during(start, end))

@@ -8,7 +8,7 @@ from roomtone.assistant.catch_up import catch_up_start
 from roomtone.assistant.memory import cited_lines
 from roomtone.assistant.salience import key_moments
 from roomtone.assistant.speaker_names import names_from_address
-from roomtone.assistant.transcript import Line, Transcript
+from roomtone.assistant.transcript import Line, ToneIndex, Transcript
 
 
 def caption(cid, start, end, text, speaker="S1"):
@@ -70,6 +70,23 @@ def test_lines_join_one_speakers_captions_and_show_tone_sounds_and_names(meeting
         "[00:09] [phone ringing]",
         "[00:12] Bob (excited): Yes, I will fix them by Friday.",
     ]
+
+
+def test_a_line_takes_the_earliest_tone_that_overlaps_it_whatever_their_lengths():
+    tones = ToneIndex(
+        [
+            {"start": 0.0, "end": 40.0, "label": "calm"},  # long: overlaps lines far after it
+            {"start": 41.0, "end": 43.0, "label": "neutral"},  # not shown
+            {"start": 44.0, "end": 46.0, "label": "excited"},
+            {"start": 45.0, "end": 47.0, "label": "raised voice"},
+        ]
+    )
+    assert tones.during(39.0, 41.0) == "calm"
+    assert tones.during(40.0, 44.0) is None  # touching is not overlapping
+    assert tones.during(41.5, 42.5) is None  # only a neutral tone there
+    assert tones.during(45.5, 50.0) == "excited"
+    assert tones.during(46.5, 50.0) == "raised voice"
+    assert ToneIndex([]).during(0.0, 1.0) is None
 
 
 def test_a_revised_caption_replaces_the_earlier_final(meeting):
