@@ -189,7 +189,7 @@ class AudioSession:
             ]
             head += "Earlier in the meeting (notes; the audio is no longer held):\n"
             head += "\n".join(lines) + "\nThe meeting's audio since then:\n"
-        self.prefix.extend([*self.tokenizer.encode(head), AUDIO_BOS_ID])
+        self.prefix.extend([*self.tokenizer.encode(head), AUDIO_BOS_ID], logits_for=0)
         for chunk in kept:
             self.prefix.extend_chunk(chunk)
         self.first_chunk = kept[0].index if kept else None
