@@ -8,7 +8,12 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from roomtone.plugins.moss_audio.attention import NAME as GROUPED_SDPA
-from roomtone.plugins.moss_audio.checkpoint import CheckpointError, load_model, save_checkpoint
+from roomtone.plugins.moss_audio.checkpoint import (
+    CheckpointError,
+    cache_bytes,
+    load_model,
+    save_checkpoint,
+)
 from roomtone.plugins.moss_audio.config import ConfigError, MossAudioConfig, tiny_config
 from roomtone.plugins.moss_audio.model import EncodedAudio, MossAudioModel
 from roomtone.plugins.moss_audio.prefix import ChunkInputs, ContextFullError, SessionPrefix
@@ -255,6 +260,17 @@ def test_a_model_too_big_for_the_device_is_refused_before_loading(tmp_path):
     save_file({"lm_head.weight": torch.zeros(1)}, tmp_path / "model.safetensors")
     with pytest.raises(CheckpointError, match=r"needs \d+\.\d GiB .* free"):
         load_model(tmp_path)
+
+
+def test_the_key_value_cache_of_a_whole_context_is_counted_before_loading():
+    config = tiny_config()
+    # tiny: 4 layers x 2 key/value heads x 16 dims, keys and values, 40,960 positions
+    assert cache_bytes(config, torch.float32) == 2 * 4 * 2 * 16 * 40960 * 4
+    # MOSS-Audio-4B's LLM in bf16: about 5.6 GiB for a full 40,960-position session
+    four_b = {**config.language, "num_hidden_layers": 36, "num_key_value_heads": 8,
+              "head_dim": 128}  # fmt: skip
+    big = MossAudioConfig(audio=config.audio, language=four_b, adapter_hidden_size=128)
+    assert round(cache_bytes(big, torch.bfloat16) / 2**30, 1) == 5.6
 
 
 # --- the runtime as a live engine ------------------------------------------------------

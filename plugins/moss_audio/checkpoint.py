@@ -3,8 +3,9 @@
 Nothing is downloaded: the user points at a directory they fetched themselves
 (``huggingface-cli download OpenMOSS-Team/MOSS-Audio-4B-Instruct --local-dir DIR``).
 Keys are checked before any weight is copied: missing, unexpected or mis-shaped
-tensors are listed in a :class:`CheckpointError`, and a model larger than the
-device's free memory is refused with the numbers.
+tensors are listed in a :class:`CheckpointError`, and a model whose weights and
+full-context key/value cache do not fit the device's free memory is refused with
+the numbers (before the load, not 40 minutes into a meeting).
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ def parameter_bytes(config: MossAudioConfig, dtype: torch.dtype) -> int:
     return sum(p.numel() for p in model.parameters()) * size
 
 
+def cache_bytes(config: MossAudioConfig, dtype: torch.dtype) -> int:
+    """What one session's key/value cache takes when it holds the whole context."""
+    qwen = config.qwen3()
+    per_position = 2 * qwen.num_hidden_layers * qwen.num_key_value_heads * qwen.head_dim
+    return per_position * config.max_positions * (torch.finfo(dtype).bits // 8)
+
+
 def free_bytes(device: torch.device) -> int:
     """Memory the weights could use on ``device``."""
     if device.type == "cuda":
@@ -77,11 +85,14 @@ def load_model(
     except ConfigError as exc:
         raise CheckpointError(f"{directory}: {exc}") from exc
     files = weight_files(directory)
-    need, free = parameter_bytes(config, dtype), free_bytes(device)
-    if need > free:
+    weights, cache = parameter_bytes(config, dtype), cache_bytes(config, dtype)
+    free = free_bytes(device)
+    if weights + cache > free:
         raise CheckpointError(
-            f"the model needs {need / 2**30:.1f} GiB in {dtype} but {device} has "
-            f"{free / 2**30:.1f} GiB free; use a smaller checkpoint or a bigger device"
+            f"the model needs {(weights + cache) / 2**30:.1f} GiB in {dtype} "
+            f"({weights / 2**30:.1f} GiB of weights, {cache / 2**30:.1f} GiB of key/value "
+            f"cache at its full context) but {device} has {free / 2**30:.1f} GiB free; "
+            "use a smaller checkpoint or a bigger device"
         )
     with torch.device("meta"):
         model = MossAudioModel(config)
