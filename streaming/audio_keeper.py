@@ -16,7 +16,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .clock import SAMPLE_RATE
-from .sources import PcmFrame
+from .sources import PcmFrame, SenderLeft
 
 HEADER_BYTES = 44
 HEADER_EVERY_SAMPLES = SAMPLE_RATE  # rewrite the sizes once a second of audio
@@ -77,12 +77,13 @@ class AudioKeeper:
 
 
 async def keeping_audio(
-    frames: AsyncIterator[PcmFrame], keeper: AudioKeeper
-) -> AsyncIterator[PcmFrame]:
-    """Pass frames on, keeping each one."""
+    frames: AsyncIterator[PcmFrame | SenderLeft], keeper: AudioKeeper
+) -> AsyncIterator[PcmFrame | SenderLeft]:
+    """Pass frames on, keeping the audio of each one."""
     try:
         async for frame in frames:
-            keeper.write(frame)
+            if isinstance(frame, PcmFrame):
+                keeper.write(frame)
             yield frame
     finally:
         keeper.close()

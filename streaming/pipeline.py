@@ -39,7 +39,7 @@ from .captioning import RevisionJob, StreamingCaptioner, revised_captions
 from .clock import SAMPLE_RATE, to_seconds
 from .native_memory import release_free_memory
 from .records import Caption, Notice, Record, Word
-from .sources import AudioInputError, PcmFrame
+from .sources import AudioInputError, PcmFrame, SenderLeft
 
 EventListener = Callable[[dict[str, Any]], Awaitable[None] | None]
 
@@ -52,6 +52,11 @@ class SessionAudioFrame(InputAudioRawFrame):
     """Input audio with its first sample's index on the session clock."""
 
     start_sample: int = 0
+
+
+@dataclass
+class SenderLeftFrame(DataFrame):
+    """The live sender stopped; what the engines had open is finished (in order with audio)."""
 
 
 @dataclass
@@ -117,6 +122,8 @@ class CaptionEngineProcessor(FrameProcessor):
         # Revisions (long-window second passes) run beside it, on the other core.
         self._reviser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reviser")
         self._revising: set[asyncio.Task[None]] = set()
+        self._vad_speaking = False  # the VAD's state: it hears no pause while nothing is sent
+        self._reopen = False  # audio closed mid-speech: speech goes on when audio comes back
 
     async def cleanup(self) -> None:
         """Stop the recognition threads."""
@@ -160,19 +167,33 @@ class CaptionEngineProcessor(FrameProcessor):
                 self._credit.release()
             return
         if isinstance(frame, VADUserStartedSpeakingFrame):
+            self._vad_speaking, self._reopen = True, False
             self._captioner.speech_started()
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
+            self._vad_speaking, self._reopen = False, False
             await self._push_captions(await self._off_loop(self._captioner.speech_stopped))
+        elif isinstance(frame, SenderLeftFrame):
+            # Nothing more comes until someone sends again: what was said is final now,
+            # not a partial left on readers' screens.
+            await self._close_open()
         elif isinstance(frame, EndFrame):
             await self._push_captions(await self._off_loop(self._captioner.finish))
             await self._drain_revisions()
         await self.push_frame(frame, direction)
 
+    async def _close_open(self) -> None:
+        """Finish the open captions; speech the VAD still hears resumes with the audio."""
+        await self._push_captions(await self._off_loop(self._captioner.finish))
+        self._reopen = self._vad_speaking
+
     async def _on_audio(self, frame: SessionAudioFrame) -> None:
         if frame.start_sample > self._captioner.clock_sample:
             # A gap in the input (a sender reconnected later): close what was open.
-            await self._push_captions(await self._off_loop(self._captioner.finish))
+            await self._close_open()
             self._captioner.start_at(frame.start_sample)
+        if self._reopen:  # the VAD gives no new start for speech it never heard end
+            self._reopen = False
+            self._captioner.speech_started()
         samples = np.frombuffer(frame.audio, dtype=np.int16).astype(np.float32) / 32768.0
         if self._captioner.append(samples):  # cheap; only recognition leaves the loop
             await self._push_captions(await self._off_loop(self._captioner.update))
@@ -314,7 +335,7 @@ class RunStats:
 
 
 async def run_pipeline(
-    frames: AsyncIterator[PcmFrame],
+    frames: AsyncIterator[PcmFrame | SenderLeft],
     captioner: StreamingCaptioner,
     listeners: list[EventListener],
     *,
@@ -360,6 +381,9 @@ async def run_pipeline(
         nonlocal end_sample
         try:
             async for frame in frames:
+                if isinstance(frame, SenderLeft):
+                    await worker.queue_frame(SenderLeftFrame())
+                    continue
                 await credit.acquire()
                 clock.first_sample_fed(frame.start_sample)
                 end_sample = frame.start_sample + frame.pcm.size

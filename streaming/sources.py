@@ -1,7 +1,9 @@
 """Audio sources: a file replayed as if live, the local microphone, a WebSocket client.
 
 Every source yields 20 ms frames of 16 kHz mono int16 PCM stamped with their sample
-index on the session clock. Any input PyAV (FFmpeg) can decode is converted.
+index on the session clock. Any input PyAV (FFmpeg) can decode is converted. Sources
+that many senders take turns on (WebRTC, WebSocket) also yield :class:`SenderLeft`
+when a sender stops, so what it left open is finished instead of waiting for the next.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ from .clock import FRAME_SAMPLES, SAMPLE_RATE
 
 class AudioInputError(ValueError):
     """The audio input cannot be read (a bad file, no microphone); the message says why."""
+
+
+@dataclass(frozen=True)
+class SenderLeft:
+    """A live sender stopped (hung up or vanished); nothing is heard until one sends again."""
+
+    end_sample: int  # one past the last sample it sent, on the session clock
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from loguru import logger
 
 from .clock import SAMPLE_RATE
 from .senders import SenderTurns
-from .sources import FrameCutter, PcmFrame
+from .sources import FrameCutter, PcmFrame, SenderLeft
 
 MAX_SDP_CHARS = 20_000
 FIRST_AUDIO_TIMEOUT_S = 30.0  # an offer whose audio never arrives gives its turn back
@@ -70,7 +70,7 @@ class WebRTCAudioSource:
     """Answers browsers' offers and yields the frames of whoever is sending."""
 
     def __init__(self, start_sample: int = 0) -> None:
-        self._frames: asyncio.Queue[PcmFrame | None] = asyncio.Queue(maxsize=2000)
+        self._frames: asyncio.Queue[PcmFrame | SenderLeft | None] = asyncio.Queue(maxsize=2000)
         self._turns = SenderTurns(start_sample)
         self._tasks: set[asyncio.Task[None]] = set()
         self.errors: list[str] = []
@@ -80,7 +80,9 @@ class WebRTCAudioSource:
         """Whether a browser holds the microphone turn now."""
         return self._turns.busy
 
-    async def frames(self, ready: asyncio.Event | None = None) -> AsyncIterator[PcmFrame]:
+    async def frames(
+        self, ready: asyncio.Event | None = None
+    ) -> AsyncIterator[PcmFrame | SenderLeft]:
         """Frames until :meth:`close`."""
         if ready is not None:
             ready.set()
@@ -139,7 +141,7 @@ class WebRTCAudioSource:
         except (TimeoutError, MediaStreamError):
             logger.info("a WebRTC sender went away; the session goes on")
         finally:
-            for out in cutter.flush():
+            for out in [*cutter.flush(), SenderLeft(cutter.next_sample)]:
                 with contextlib.suppress(asyncio.QueueFull):
                     self._frames.put_nowait(out)
             self._turns.end(turn, cutter)

@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed
 
 from .clock import SAMPLE_RATE
 from .senders import SenderBusyError, SenderTurns
-from .sources import PcmFrame
+from .sources import PcmFrame, SenderLeft
 
 MAX_MESSAGE_BYTES = 1 << 20
 _FORMATS = {"s16le": ("s16", np.int16, 2), "f32le": ("flt", np.float32, 4)}
@@ -107,11 +107,13 @@ class WebSocketAudioSource:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8765, start_sample: int = 0) -> None:
         self.host, self.port = host, port
-        self._frames: asyncio.Queue[PcmFrame | None] = asyncio.Queue(maxsize=2000)
+        self._frames: asyncio.Queue[PcmFrame | SenderLeft | None] = asyncio.Queue(maxsize=2000)
         self._turns = SenderTurns(start_sample)
         self.errors: list[str] = []
 
-    async def frames(self, ready: asyncio.Event | None = None) -> AsyncIterator[PcmFrame]:
+    async def frames(
+        self, ready: asyncio.Event | None = None
+    ) -> AsyncIterator[PcmFrame | SenderLeft]:
         """Frames until the source is closed with :meth:`close`."""
         async with serve(self._handle, self.host, self.port, max_size=MAX_MESSAGE_BYTES) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
@@ -148,7 +150,7 @@ class WebSocketAudioSource:
         except ConnectionClosed:
             pass  # a client that vanishes mid-stream ends its turn, not the session
         finally:
-            for frame in cutter.flush():
+            for frame in [*cutter.flush(), SenderLeft(cutter.next_sample)]:
                 await self._frames.put(frame)
             self._turns.end(ws, cutter)
 

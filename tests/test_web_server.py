@@ -16,6 +16,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 
 from roomtone.assistant.store import SessionStore
+from roomtone.streaming.sources import PcmFrame, SenderLeft
 from roomtone.streaming.webrtc_source import WebRTCAudioSource, offer_loopback_candidates
 from roomtone.ui.hub import EventHub
 from roomtone.ui.web_server import MeetingView, WebServer
@@ -191,7 +192,9 @@ def test_one_microphone_at_a_time_and_a_vanished_one_frees_the_turn(meeting, cli
             await server.stop()
             await meeting.audio.close()
             await collector
-        starts = [f.start_sample for f in got]
+        audio = [f for f in got if isinstance(f, PcmFrame)]
+        starts = [f.start_sample for f in audio]
         assert starts == sorted(starts), "one clock: frames never go back in time"
+        assert any(isinstance(f, SenderLeft) for f in got), "the vanished sender's end is marked"
 
     asyncio.run(scenario())

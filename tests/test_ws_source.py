@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from websockets.asyncio.client import connect
 
+from roomtone.streaming.sources import PcmFrame, SenderLeft
 from roomtone.streaming.ws_source import ProtocolError, StreamFormat, WebSocketAudioSource
 
 
@@ -55,7 +56,15 @@ def test_converts_clients_and_survives_garbage_and_disconnects(onboarding_audio)
     frames, replies = asyncio.run(scenario())
     reply = json.loads(replies[0])
     assert reply["type"] == "error" and "header" in reply["message"]
-    total = sum(f.pcm.size for f in frames)
+    audio = [f for f in frames if isinstance(f, PcmFrame)]
+    total = sum(f.pcm.size for f in audio)
     assert 16000 + 8000 - 400 <= total <= 16000 + 8000 + 400
-    starts = [f.start_sample for f in frames]
+    starts = [f.start_sample for f in audio]
     assert starts == sorted(starts)  # one clock across clients
+    # each sender's end is marked after its last frame (the garbage one sent none)
+    ends = [(i, f) for i, f in enumerate(frames) if isinstance(f, SenderLeft)]
+    assert len(ends) == 3
+    first_end, first = ends[0]
+    last_sent = frames[first_end - 1]
+    assert first.end_sample == last_sent.start_sample + last_sent.pcm.size
+    assert frames[-1] == ends[-1][1]
