@@ -10,7 +10,11 @@ Speed: the meetings' transcripts are repeated into a ``--minutes`` long session;
 while a live --realtime replay runs beside it, questions are timed with the cached
 prefix and with the cache off (the whole prefix evaluated again), side by side.
 
-    python benchmarks/assistant.py [--llm qwen2.5-coder-1.5b] [--minutes 60] [--skip-speed]
+Memory: the memory follows an ``--hours`` long session ten minutes at a time (folding
+as the context fills); RSS after each step, and its peak.
+
+    python benchmarks/assistant.py [--llm qwen2.5-coder-1.5b] [--minutes 60] [--hours 3]
+        [--only accuracy|speed|memory] [--events-dir DIR]
 """
 
 from __future__ import annotations
@@ -268,15 +272,18 @@ def long_session_memory(
     }
 
 
+PARTS = ("accuracy", "speed", "memory")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--llm", default="qwen2.5-coder-1.5b")
     parser.add_argument("--files", nargs="*")
     parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--hours", type=float, default=3, help="the long session for memory")
     parser.add_argument(
-        "--hours", type=float, default=3, help="the long session for memory (0: skip it)"
+        "--only", choices=PARTS, help="run one part (results go to assistant_<part>.json)"
     )
-    parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument(
         "--events-dir", type=Path, help="keep (and reuse) the replays' event logs in this folder"
     )
@@ -287,11 +294,44 @@ def main() -> None:
     logger.add(sys.stderr, level="WARNING")
     manifest = json.loads((EVAL / "manifest.json").read_text())
     ids = args.files or [Path(f["audio"]).stem for f in manifest["files"]]
+    parts = [args.only] if args.only else list(PARTS)
     recognizer = WhisperCaptioner("tiny.en")
     llm = LlamaCppLLM(args.llm)
     events = {m: meeting_events(recognizer, EVAL / f"{m}.flac", args.events_dir) for m in ids}
-    results = [accuracy(llm, events[m], m) for m in ids]
-    invented = no_action_meeting(llm, recognizer, args.events_dir)
+    durations = {m: json.loads((EVAL / f"{m}.json").read_text())["duration"] for m in ids}
+    pieces = [(events[m], durations[m]) for m in ids]
+    payload: dict = {"llm": args.llm}
+    if "accuracy" in parts:
+        payload.update(report_accuracy(llm, recognizer, events, args.events_dir))
+    if "speed" in parts:
+        timing = payload["speed"] = speed(llm, pieces, args.minutes)
+        first = max(timing["cached_first_token_s"])
+        print(
+            f"\n{timing['minutes']:.0f}-minute session ({timing['prefix_tokens']} prefix tokens, "
+            f"built in {timing['prefix_build_s']:.0f} s), beside a live replay: first token "
+            f"cached {first:.2f} s, whole answer {max(timing['cached_total_s']):.2f} s; cache off: "
+            f"first token {timing['uncached_first_token_s']:.1f} s, whole answer "
+            f"{timing['uncached_total_s']:.1f} s ({timing['ratio_first_token']:.0f}x)"
+        )
+    if "memory" in parts:
+        memory_use = payload["long_session"] = long_session_memory(llm, pieces, args.hours)
+        print(
+            f"\n{args.hours:.0f}-hour session: peak RSS {memory_use['peak_rss_mb']:.0f} MB, "
+            f"{memory_use['folds']} folds"
+        )
+    path = write_results("assistant" + (f"_{args.only}" if args.only else ""), payload)
+    print(f"\nwrote {path}")
+
+
+def report_accuracy(
+    llm: LlamaCppLLM,
+    recognizer: WhisperCaptioner,
+    events: dict[str, list[dict]],
+    saved: Path | None,
+) -> dict:
+    """Answers and action items on every meeting, and the meeting with none; printed."""
+    results = [accuracy(llm, log, m) for m, log in events.items()]
+    invented = no_action_meeting(llm, recognizer, saved)
     for r in results:
         for q in r["questions"]:
             mark = "ok" if q["keywords"] and q["cited"] else "--"
@@ -318,38 +358,12 @@ def main() -> None:
         f"\nanswers ok {answers:.2f}; action-item recall {recall:.2f}; "
         f"invented on a meeting with none: {len(invented)}"
     )
-    timing = memory_use = None
-    if not args.skip_speed:
-        durations = {m: json.loads((EVAL / f"{m}.json").read_text())["duration"] for m in ids}
-        pieces = [(events[m], durations[m]) for m in ids]
-        timing = speed(llm, pieces, args.minutes)
-        first = max(timing["cached_first_token_s"])
-        print(
-            f"\n{timing['minutes']:.0f}-minute session ({timing['prefix_tokens']} prefix tokens, "
-            f"built in {timing['prefix_build_s']:.0f} s), beside a live replay: first token "
-            f"cached {first:.2f} s, whole answer {max(timing['cached_total_s']):.2f} s; cache off: "
-            f"first token {timing['uncached_first_token_s']:.1f} s, whole answer "
-            f"{timing['uncached_total_s']:.1f} s ({timing['ratio_first_token']:.0f}x)"
-        )
-    if not args.skip_speed and args.hours > 0:
-        memory_use = long_session_memory(llm, pieces, args.hours)
-        print(
-            f"\n{args.hours:.0f}-hour session: peak RSS {memory_use['peak_rss_mb']:.0f} MB, "
-            f"{memory_use['folds']} folds"
-        )
-    path = write_results(
-        "assistant",
-        {
-            "llm": args.llm,
-            "meetings": results,
-            "answers_ok": answers,
-            "action_item_recall": recall,
-            "invented_action_items": invented,
-            "speed": timing,
-            "long_session": memory_use,
-        },
-    )
-    print(f"\nwrote {path}")
+    return {
+        "meetings": results,
+        "answers_ok": answers,
+        "action_item_recall": recall,
+        "invented_action_items": invented,
+    }
 
 
 if __name__ == "__main__":
