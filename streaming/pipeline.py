@@ -177,7 +177,7 @@ class CaptionEngineProcessor(FrameProcessor):
             # not a partial left on readers' screens.
             await self._close_open()
         elif isinstance(frame, EndFrame):
-            await self._push_captions(await self._off_loop(self._captioner.finish))
+            await self._close_open()
             await self._drain_revisions()
         await self.push_frame(frame, direction)
 

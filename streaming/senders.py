@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from .clock import SAMPLE_RATE
-from .sources import FrameCutter
+from .sources import FrameCutter, PcmFrame, SenderLeft
 
 
 class SenderBusyError(RuntimeError):
@@ -41,8 +41,13 @@ class SenderTurns:
         gap_sample = self._start + int((now - self._t0) * SAMPLE_RATE)
         return FrameCutter(max(self._next_sample, gap_sample))
 
+    @staticmethod
+    def leaving(cutter: FrameCutter) -> list[PcmFrame | SenderLeft]:
+        """What a sender that stops still passes on: its last, shorter frame and its end."""
+        return [*cutter.flush(), SenderLeft(cutter.next_sample)]
+
     def end(self, holder: object, cutter: FrameCutter) -> None:
-        """End ``holder``'s turn; its cutter must already be flushed."""
+        """End ``holder``'s turn; pass on :meth:`leaving` first."""
         if self._holder is holder:
             self._next_sample = cutter.next_sample
             self._holder = None

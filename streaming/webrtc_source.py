@@ -141,7 +141,7 @@ class WebRTCAudioSource:
         except (TimeoutError, MediaStreamError):
             logger.info("a WebRTC sender went away; the session goes on")
         finally:
-            for out in [*cutter.flush(), SenderLeft(cutter.next_sample)]:
+            for out in self._turns.leaving(cutter):
                 with contextlib.suppress(asyncio.QueueFull):
                     self._frames.put_nowait(out)
             self._turns.end(turn, cutter)

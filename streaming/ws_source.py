@@ -150,7 +150,7 @@ class WebSocketAudioSource:
         except ConnectionClosed:
             pass  # a client that vanishes mid-stream ends its turn, not the session
         finally:
-            for frame in [*cutter.flush(), SenderLeft(cutter.next_sample)]:
+            for frame in self._turns.leaving(cutter):
                 await self._frames.put(frame)
             self._turns.end(ws, cutter)
 
