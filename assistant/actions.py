@@ -68,7 +68,7 @@ def action_items(memory: MeetingMemory, transcript: Transcript) -> list[ActionIt
             verdicts[key] = memory.complete(prompt, every, max_tokens=80)
         answerer = lines[i + 1].speaker if i + 1 < len(lines) else None
         for item in parse_action_items(verdicts[key], line, answerer):
-            if not any(_same(item, other) for other in items):
+            if not any(same_task(item, other) for other in items):
                 items.append(item)
     return items
 
@@ -115,8 +115,12 @@ def _named(owner: str, line: Line, answerer: str | None) -> str | None:
     return owner.strip()
 
 
-def _same(a: ActionItem, b: ActionItem) -> bool:
+def same_task(a: ActionItem, b: ActionItem) -> bool:
+    """One task said twice: same owner, close in time, alike, due dates not at odds."""
     if a.owner.lower() != b.owner.lower() or abs(a.said_at - b.said_at) > 20:
+        return False
+    due_a, due_b = set(a.due.lower().split()), set(b.due.lower().split())
+    if due_a and due_b and not due_a & due_b:  # "tomorrow morning" vs "Friday afternoon"
         return False
     probe = Line(0.0, 0.0, b.task)
     return float(similarities(a.task, [probe])[0]) >= SAME_TASK

@@ -1,4 +1,7 @@
-"""Catch-up questions: "what did I miss since 10:40?", "... in the last 5 minutes?"."""
+"""Catch-up questions: since a time, over the last minutes, or about a topic.
+
+"What did I miss since 10:40?", "... in the last 5 minutes?", "... about the cloud costs?"
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,11 @@ _SINCE = re.compile(r"\bsince\s+((?:\d+:)?\d{1,2}:\d{2})\b", re.IGNORECASE)
 _LAST = re.compile(
     r"\b(?:last|past)\s+(?:(\d+|an?|one|two|three|four|five|ten|fifteen|twenty|thirty)\s+)?"
     r"(minutes?|hours?)\b",
+    re.IGNORECASE,
+)
+_ABOUT = re.compile(
+    r"\b(?:miss|missed|said|say|discussed|talked|happened|catch me up|fill me in)\b"
+    r".*?\b(?:about|on|regarding)\s+(?P<topic>[^?!.]+)",
     re.IGNORECASE,
 )
 _GENERAL = frozenset(  # words of a question about the meeting as a whole
@@ -112,3 +120,12 @@ def catch_up_start(question: str, now: float) -> float | None:
         return max(0.0, now - amount * (3600 if unit.lower().startswith("hour") else 60))
     words = {w.lower() for w in re.findall(r"[A-Za-z']+", question)}
     return 0.0 if words <= _GENERAL else None
+
+
+def catch_up_topic(question: str) -> str | None:
+    """What a catch-up about a topic asks about ("what did I miss about the budget?")."""
+    found = _ABOUT.search(question)
+    if found is None or _SINCE.search(question) or _LAST.search(question):
+        return None
+    topic = found.group("topic").strip()
+    return topic if set(re.findall(r"[a-z']+", topic.lower())) - _GENERAL else None

@@ -2,8 +2,10 @@
 
 A small model invents rather than admits it does not know, and cites times loosely. So a
 question nothing in the meeting is close to (sentence embeddings plus shared words) is
-answered "Not discussed." without asking the model, and each sentence of an answer is cited with the
-line it is closest to — the moment a reader can check.
+answered "Not discussed." without asking the model, each sentence of an answer is cited with the
+line it is closest to — the moment a reader can check — and the words a reader checks most
+(days, months, times of day) cannot be written unless the meeting said them: a 1.5B model
+otherwise copies "Tuesday noon" from its prompt's example when the line it needs was misheard.
 """
 
 from __future__ import annotations
@@ -101,6 +103,13 @@ _STOP = frozenset(
         "just",
     ]
 )
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+_TIMES_OF_DAY = ("noon", "midnight", "tonight", "tomorrow", "yesterday", "weekend")
+CHECKED_WORDS = (*_WEEKDAYS, *_MONTHS, *_TIMES_OF_DAY)
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 
 
@@ -113,18 +122,30 @@ def off_topic(question: str, lines: list[Line]) -> bool:
     return float(scores.max()) < OFF_TOPIC_BELOW
 
 
-def _shared_words(sentence: str, lines: list[Line]) -> np.ndarray:
+def unsaid(words: tuple[str, ...], lines: list[Line], *also: str) -> tuple[str, ...]:
+    """Those of ``words`` that no line (speaker or text) nor any of ``also`` says."""
+    said = {w.lower() for line in lines for w in _WORD.findall(f"{line.speaker or ''} {line.text}")}
+    said |= {w.lower() for text in also for w in _WORD.findall(text)}
+    return tuple(word for word in words if word.lower() not in said)
+
+
+def _shared_words(sentence: str, lines: list[Line], asked: str = "") -> np.ndarray:
     """How much of the sentence's content each line (speaker included) says word for word.
 
     From 0 to 0.5.
 
-    Numbers, dates and names count double: they are what a reader checks.
+    Numbers, dates and names count double: they are what a reader checks. Words of the
+    question ``asked`` do not count when the sentence says more than them: an answer
+    restates its question, and the line to cite is the one with what it adds.
     """
     wanted = {}
     for raw in _WORD.findall(sentence):
         word = raw.lower()
         if word not in _STOP:
             wanted[word] = 2.0 if raw[0].isdigit() or raw[0].isupper() else 1.0
+    known = {w.lower() for w in _WORD.findall(asked)}
+    if any(word not in known for word in wanted):
+        wanted = {word: weight for word, weight in wanted.items() if word not in known}
     if not wanted:
         return np.zeros(len(lines))
     total = sum(wanted.values())
@@ -135,8 +156,14 @@ def _shared_words(sentence: str, lines: list[Line]) -> np.ndarray:
     return 0.5 * np.array(found)
 
 
-def cite(answer: str, lines: list[Line]) -> str:
-    """``answer`` with each sentence ending in the [mm:ss] of the line it rests on."""
+def _says_something(sentence: str) -> bool:
+    """Three words or more, or a name or number past the first ("S4 (Sam)", not "Great.")."""
+    words = _WORD.findall(sentence)
+    return len(words) >= 3 or any(w[0].isupper() or w[0].isdigit() for w in words[1:])
+
+
+def cite(answer: str, lines: list[Line], question: str = "") -> str:
+    """``answer`` to ``question``, each sentence ending in the [mm:ss] of the line it rests on."""
     spoken = [line for line in lines if not line.sound]
     if not spoken or answer.strip() == NOT_DISCUSSED:
         return answer
@@ -147,10 +174,10 @@ def cite(answer: str, lines: list[Line]) -> str:
         for match in _SENTENCE.finditer(bare):
             sentence = match.group(0)
             words = sentence.strip(" -*•").strip()
-            if len(words.split()) < 3:
+            if not _says_something(words):
                 pieces.append(sentence)
                 continue
-            scores = similarities(words, spoken) + _shared_words(words, spoken)
+            scores = similarities(words, spoken) + _shared_words(words, spoken, question)
             order = np.argsort(-scores)
             if scores[order[0]] < CITE_FROM:
                 pieces.append(sentence)

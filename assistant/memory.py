@@ -27,9 +27,9 @@ import numpy as np
 
 from ..plugins.base import PrefixLLM
 from ..streaming.clock import format_clock
-from .catch_up import catch_up_start
-from .grounding import NOT_DISCUSSED, cite, off_topic
-from .retrieval import embed_lines, similarities
+from .catch_up import catch_up_start, catch_up_topic
+from .grounding import CHECKED_WORDS, NOT_DISCUSSED, cite, off_topic, unsaid
+from .retrieval import embed_lines, similarities, topic_passage
 from .salience import key_moments
 from .transcript import LINE_GAP_SECONDS, Line, Transcript
 
@@ -53,8 +53,11 @@ SYSTEM = (
     "Question: Who takes on or gets a task in the line [04:14] [phone ringing]?\n"
     "Answer: no"
 )
+EXAMPLE_NAMES = ("Ann", "Tom")  # SYSTEM's example: never a name in an answer unless said
+ANSWER_NEVER = ("|",)  # the action-item format of SYSTEM's example is not an answer
 HEADER = "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\nThe meeting so far:\n"
 CATCH_UP = "Give the main points said from [{since}] on."
+TOPIC_CATCH_UP = "Give the main points said about {topic}, from [{start}] to [{end}]."
 SHORT_CATCH_UP_WORDS = 60  # a catch-up this short is given word for word, not summarised
 ASSISTANT_TURN = "<|im_end|>\n<|im_start|>assistant\n"
 CITATION = re.compile(r"\[(?:(\d+):)?(\d{1,2}):(\d{2})\]")
@@ -185,18 +188,21 @@ class MeetingMemory:
                 on_text(said)
             total = time.perf_counter() - started
             return Answer(said, cited_lines(said, every), total, total, 0)
+        topic = catch_up_topic(question) if since is None else None
+        passage = topic_passage(lines, topic) if topic else []
         first = None
         pieces = []
         with self._lock:
-            suffix = self.suffix(self._question(question, since), every, question)
-            for piece in self.llm.complete(suffix, 200, use_prefix=use_prefix):
+            suffix = self.suffix(self._question(question, since, topic, passage), every, question)
+            avoid = _unsaid(every, question) + ANSWER_NEVER
+            for piece in self.llm.complete(suffix, 200, use_prefix=use_prefix, avoid=avoid):
                 if first is None:
                     first = time.perf_counter() - started
                 pieces.append(piece)
                 if on_text is not None:
                     on_text(piece)
-        text = cite("".join(pieces).strip() or NOT_DISCUSSED, lines)
-        moments = key_moments(lines) if since is not None else []
+        text = cite("".join(pieces).strip() or NOT_DISCUSSED, lines, question)
+        moments = key_moments(lines) if since is not None else key_moments(passage, 4)
         if moments:  # a catch-up: the key moments under the summary, word for word
             text += "\nKey moments:\n" + "\n".join(f"- {m.render()}" for m in moments)
         total = time.perf_counter() - started
@@ -214,7 +220,9 @@ class MeetingMemory:
         ``lines`` are the transcript's lines now (``Transcript.lines()``).
         """
         with self._lock:
-            return "".join(self.llm.complete(self.suffix(instruction, lines), max_tokens))
+            suffix = self.suffix(instruction, lines)
+            avoid = _unsaid(lines, instruction)
+            return "".join(self.llm.complete(suffix, max_tokens, avoid=avoid))
 
     def suffix(self, instruction: str, lines: list[Line], topic: str = "") -> str:
         """What follows the cached prefix, ending with ``instruction``.
@@ -234,11 +242,19 @@ class MeetingMemory:
         parts.append(instruction)
         return "".join(parts)
 
-    def _question(self, question: str, since: float | None) -> str:
-        """The instruction for ``question``, limited to the lines from ``since`` on."""
+    def _question(
+        self, question: str, since: float | None, topic: str | None, passage: list[Line]
+    ) -> str:
+        """The instruction for ``question``.
+
+        A catch-up covers the lines from ``since`` on, or the ``passage`` about ``topic``.
+        """
         scope = ""
         if since is not None:
             scope = " " + CATCH_UP.format(since=format_clock(since))
+        elif topic and passage:
+            start, end = format_clock(passage[0].start), format_clock(passage[-1].end)
+            scope = " " + TOPIC_CATCH_UP.format(topic=topic, start=start, end=end)
         return f"\nQuestion: {question}{scope}" + ASSISTANT_TURN
 
     def _closed(self, transcript: Transcript) -> list[Line]:
@@ -279,7 +295,9 @@ class MeetingMemory:
         half = max(1, len(self._lines) // 2)
         old = self._lines[:half]
         span = {"start": format_clock(old[0].start), "end": format_clock(old[-1].end)}
-        summary = "".join(self.llm.complete(FOLD_SUMMARY.format(**span), 300)).strip()
+        avoid = _unsaid([*(ln for f in self.folded for ln in f.lines), *self._lines])
+        summary = "".join(self.llm.complete(FOLD_SUMMARY.format(**span), 300, avoid=avoid))
+        summary = summary.strip()
         self.folded.append(Folded(old[0].start, old[-1].end, summary, old))
         self._lines, self._marks = [], []
         self.llm.reset(self._header())  # update() evaluates the kept lines again, one by one
@@ -298,6 +316,11 @@ class MeetingMemory:
         scores = similarities(question, folded)
         best = [i for i in np.argsort(-scores)[:top] if scores[i] > bar]
         return sorted((folded[i] for i in best), key=lambda line: line.start)
+
+
+def _unsaid(lines: list[Line], *also: str) -> tuple[str, ...]:
+    """The dates and example names an answer about ``lines`` may not write."""
+    return unsaid((*CHECKED_WORDS, *EXAMPLE_NAMES), lines, *also)
 
 
 def cited_lines(text: str, lines: list[Line]) -> list[tuple[float, float]]:

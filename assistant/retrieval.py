@@ -45,3 +45,26 @@ def similarities(query: str, lines: list[Line]) -> np.ndarray:
         return np.zeros(0)
     q = _embedding(query)
     return np.array([float(q @ _embedding(line.text)) for line in lines])
+
+
+def topic_passage(lines: list[Line], topic: str) -> list[Line]:
+    """The stretch of the meeting about ``topic``, in time order.
+
+    From its closest line, the lines after it at least 30% as close and those before it
+    at least 60% as close (a topic is usually raised, then talked through); one line
+    less close is passed over.
+    """
+    spoken = [line for line in lines if not line.sound]
+    if not spoken:
+        return []
+    scores = similarities(topic, spoken)
+    best = int(np.argmax(scores))
+    ends = []
+    for step, share in ((-1, 0.6), (1, 0.3)):
+        floor, at = share * float(scores[best]), best
+        while any(
+            0 <= at + k * step < len(spoken) and scores[at + k * step] >= floor for k in (1, 2)
+        ):
+            at += step
+        ends.append(at)
+    return spoken[ends[0] : ends[1] + 1]

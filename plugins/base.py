@@ -130,7 +130,14 @@ class PrefixLLM(Protocol):
         ...
 
     def complete(
-        self, suffix: str, max_tokens: int = 256, use_prefix: bool = True
+        self,
+        suffix: str,
+        max_tokens: int = 256,
+        use_prefix: bool = True,
+        avoid: tuple[str, ...] = (),
     ) -> Iterator[str]:
-        """Stream the greedy completion of prefix + ``suffix``; the prefix is kept."""
+        """Stream the greedy completion of prefix + ``suffix``; the prefix is kept.
+
+        ``avoid``: words the completion must not write (as given or capitalised).
+        """
         ...

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from .base import LLMCapabilities
 from .model_files import ModelNotFoundError, gguf_model
 
@@ -96,13 +98,22 @@ class LlamaCppLLM:
             self.extend(text)
 
     def complete(
-        self, suffix: str, max_tokens: int = 256, use_prefix: bool = True
+        self,
+        suffix: str,
+        max_tokens: int = 256,
+        use_prefix: bool = True,
+        avoid: tuple[str, ...] = (),
     ) -> Iterator[str]:
         """Stream the answer to prefix + ``suffix`` (greedy); the prefix is kept as it was.
 
         ``use_prefix=False`` evaluates everything from scratch (the benchmark's
-        baseline without a cache).
+        baseline without a cache). ``avoid``: words never written (their tokens,
+        with and without a leading space, as given and capitalised, are excluded).
         """
+        from llama_cpp import LogitsProcessorList
+
+        banned = self._word_tokens(avoid)
+        processors = LogitsProcessorList([_Exclude(banned)]) if banned else None
         with self._lock:
             if use_prefix:
                 self._restore_prefix()
@@ -114,7 +125,7 @@ class LlamaCppLLM:
             produced: list[int] = []
             try:
                 for _ in range(max_tokens):
-                    token = self._llm.sample(temp=0.0, top_k=1)
+                    token = self._llm.sample(temp=0.0, top_k=1, logits_processor=processors)
                     if token in self._eos:
                         break
                     before = self._llm.detokenize(produced).decode("utf-8", errors="ignore")
@@ -134,6 +145,17 @@ class LlamaCppLLM:
             self._llm.n_tokens = 0
             self._llm.eval(self._prefix)
 
+    def _word_tokens(self, words: tuple[str, ...]) -> list[int]:
+        """The single tokens that write one of ``words`` (a word split in pieces is rare)."""
+        found = set()
+        for word in words:
+            for form in {word, word[:1].upper() + word[1:]}:
+                for text in (form, " " + form):
+                    ids = self.tokens(text)
+                    if len(ids) == 1:
+                        found.add(ids[0])
+        return sorted(found)
+
     def _special_stops(self) -> list[int]:
         stops = []
         for text in ("<|im_end|>", "<|endoftext|>"):
@@ -141,3 +163,14 @@ class LlamaCppLLM:
             if len(ids) == 1:
                 stops.append(ids[0])
         return stops
+
+
+class _Exclude:
+    """A llama.cpp logits processor that rules some tokens out."""
+
+    def __init__(self, tokens: list[int]) -> None:
+        self.tokens = np.array(tokens, dtype=np.intp)
+
+    def __call__(self, _input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        scores[self.tokens] = -np.inf
+        return scores

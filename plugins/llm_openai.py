@@ -84,9 +84,17 @@ class OpenAICompatibleLLM:
         self._prefix = text
 
     def complete(
-        self, suffix: str, max_tokens: int = 256, use_prefix: bool = True
+        self,
+        suffix: str,
+        max_tokens: int = 256,
+        use_prefix: bool = True,
+        avoid: tuple[str, ...] = (),
     ) -> Iterator[str]:
-        """Stream the completion of prefix + ``suffix`` (greedy)."""
+        """Stream the completion of prefix + ``suffix`` (greedy).
+
+        ``avoid`` goes as vLLM's ``bad_words``; servers without it (llama.cpp's,
+        Ollama) ignore the field, and the answer is then not held to it.
+        """
         body = {
             "model": self.model,
             "prompt": self._prefix + suffix,
@@ -95,6 +103,9 @@ class OpenAICompatibleLLM:
             "stream": True,
             "stop": ["<|im_end|>", "<|endoftext|>"],
         }
+        if avoid:
+            forms = {form for word in avoid for form in (word, word[:1].upper() + word[1:])}
+            body["bad_words"] = sorted(forms)
         headers = {"Content-Type": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from roomtone.assistant.actions import parse_action_items
+from roomtone.assistant.actions import ActionItem, parse_action_items, same_task
 from roomtone.assistant.ask import parse_since
-from roomtone.assistant.catch_up import catch_up_start
+from roomtone.assistant.catch_up import catch_up_start, catch_up_topic
 from roomtone.assistant.memory import cited_lines
 from roomtone.assistant.salience import key_moments
 from roomtone.assistant.speaker_names import names_from_address
@@ -135,6 +135,29 @@ def test_a_name_someone_set_wins_over_a_name_the_meeting_reveals(meeting):
 )
 def test_catch_up_questions_give_where_their_window_starts(question, start):
     assert catch_up_start(question, now=1200.0) == start
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("What did I miss about the cloud costs?", "the cloud costs"),
+        ("Catch me up on the hiring plan", "the hiring plan"),
+        ("What was decided about the contractors?", None),  # a question, not a catch-up
+        ("What did I miss since 10:40?", None),
+        ("What was said about it?", None),
+    ],
+)
+def test_a_catch_up_about_a_topic_names_its_topic(question, topic):
+    assert catch_up_topic(question) == topic
+
+
+def test_one_task_said_twice_is_one_item_but_two_due_dates_are_two_tasks():
+    review = ActionItem("Bob", "review crash reports", "tomorrow morning", 31.0)
+    fix = ActionItem("Bob", "fix crash reports", "Friday afternoon", 31.0)
+    assert not same_task(review, fix)  # one line, two tasks: both kept
+    again = ActionItem("Bob", "review the crash reports", "tomorrow", 40.0)
+    assert same_task(review, again)
+    assert not same_task(review, ActionItem("Priya", "review crash reports", "", 31.0))
 
 
 def test_citations_point_at_real_lines_and_invented_times_are_dropped(meeting):
