@@ -124,8 +124,10 @@ def off_topic(question: str, lines: list[Line]) -> bool:
 
 def unsaid(words: tuple[str, ...], lines: list[Line], *also: str) -> tuple[str, ...]:
     """Those of ``words`` that no line (speaker or text) nor any of ``also`` says."""
-    said = {w.lower() for line in lines for w in _WORD.findall(f"{line.speaker or ''} {line.text}")}
-    said |= {w.lower() for text in also for w in _WORD.findall(text)}
+    texts = [f"{line.speaker or ''} {line.text}" for line in lines] + list(also)
+    said = set()
+    for w in (w.lower() for text in texts for w in _WORD.findall(text)):
+        said |= {w, w.removesuffix("'s"), w.removesuffix("s")}  # "Friday's", "Mondays"
     return tuple(word for word in words if word.lower() not in said)
 
 
