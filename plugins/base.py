@@ -93,6 +93,11 @@ class LLMCapabilities:
     streaming: bool = True
 
 
+def avoided_forms(words: tuple[str, ...]) -> list[str]:
+    """How ``PrefixLLM.complete(avoid=words)`` words are written: as given and capitalised."""
+    return sorted({form for word in words for form in (word, word[:1].upper() + word[1:])})
+
+
 @runtime_checkable
 class PrefixLLM(Protocol):
     """A language model holding one growing prefix (the meeting) that questions follow.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import LLMCapabilities
+from .base import LLMCapabilities, avoided_forms
 from .model_files import ModelNotFoundError, gguf_model
 
 _HINT = "pip install llama-cpp-python (built from source: CMAKE_ARGS=-DGGML_NATIVE=OFF)"
@@ -148,12 +148,11 @@ class LlamaCppLLM:
     def _word_tokens(self, words: tuple[str, ...]) -> list[int]:
         """The single tokens that write one of ``words`` (a word split in pieces is rare)."""
         found = set()
-        for word in words:
-            for form in {word, word[:1].upper() + word[1:]}:
-                for text in (form, " " + form):
-                    ids = self.tokens(text)
-                    if len(ids) == 1:
-                        found.add(ids[0])
+        for form in avoided_forms(words):
+            for text in (form, " " + form):
+                ids = self.tokens(text)
+                if len(ids) == 1:
+                    found.add(ids[0])
         return sorted(found)
 
     def _special_stops(self) -> list[int]:

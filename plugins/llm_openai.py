@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
-from .base import LLMCapabilities
+from .base import LLMCapabilities, avoided_forms
 
 
 class EndpointError(ConnectionError):
@@ -104,8 +104,7 @@ class OpenAICompatibleLLM:
             "stop": ["<|im_end|>", "<|endoftext|>"],
         }
         if avoid:
-            forms = {form for word in avoid for form in (word, word[:1].upper() + word[1:])}
-            body["bad_words"] = sorted(forms)
+            body["bad_words"] = avoided_forms(avoid)
         headers = {"Content-Type": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
