@@ -13,12 +13,22 @@ import re
 from dataclasses import dataclass
 
 from ..streaming.clock import format_clock
+from .grounding import content_words
 from .memory import ASSISTANT_TURN, MeetingMemory
 from .retrieval import similarities
 from .salience import COMMITMENT
 from .transcript import Line, Transcript
 
-_FIRST_PERSON = re.compile(r"\b(?:I'll|I will|I can|I'm going to|I am going to)\s+(\w+)")
+_CLAUSE_OWNER = re.compile(  # what opens a clause that gives its task to someone
+    r"\b(?P<me>I'll|I will|I can|I'm going to|I am going to|we'll|we will)\s"
+    r"|\bask (?P<asked>[A-Z][a-z]+) to\s"
+    r"|\b(?P<named>[A-Z][a-z]+), (?:can|could|would|will) you\s"
+)
+_CLAUSE_DUE = re.compile(
+    r"\b(?:by|before|until)\s+(?P<by>[^,.;?!]+?)(?=\s+(?:and|so|but|during|because)\b|[,.;?!]|$)"
+    r"|\b(?P<day>today|tonight|tomorrow(?:\s+(?:morning|afternoon|evening|at noon))?)\b",
+    re.IGNORECASE,
+)
 CHECK_PROMPT = (
     '\nQuestion: Who takes on or gets a task in the line [{at}] {who}: "{text}"\n'
     "Write one line per task as: name | task | due (as said, or none); "
@@ -68,8 +78,11 @@ def action_items(memory: MeetingMemory, transcript: Transcript) -> list[ActionIt
             verdicts[key] = memory.complete(prompt, every, max_tokens=80)
         answerer = lines[i + 1].speaker if i + 1 < len(lines) else None
         for item in parse_action_items(verdicts[key], line, answerer):
-            if not any(same_task(item, other) for other in items):
+            said = next((i for i, other in enumerate(items) if same_task(item, other)), None)
+            if said is None:
                 items.append(item)
+            elif item.due and not items[said].due:
+                items[said] = item  # agreed with its due date: "Yes, by March 31st"
     return items
 
 
@@ -88,17 +101,65 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
         owner, task = fields[0], fields[1].rstrip(".")
         due = fields[2] if len(fields) > 2 else ""
         owner = _named(owner, line, answerer)
-        said = {verb.lower() for verb in _FIRST_PERSON.findall(line.text)}
-        if task and task.split()[0].lower() in said and line.speaker:
-            owner = line.speaker  # "I will escalate it": the speaker escalates
         if not owner or task.lower() in ("", "no", "none"):
             continue
+        if not content_words(task) & content_words(line.text):
+            continue  # a task from another line: that line has its own verdict
         due = "" if due.lower().strip(".") in _NO_DUE else due.rstrip(".")
         deadline = _DEADLINE.search(task)
         if not due and deadline:  # "have the estimate ready by next Wednesday"
             task, due = task[: deadline.start()], deadline.group(1)
+        owner, due = _read_in_its_clause(owner, task, due, line)
         items.append(ActionItem(owner, task, due, round(line.start, 2)))
     return items
+
+
+def clauses(line: Line) -> list[tuple[str, str]]:
+    """(owner, words) for each part of ``line`` that gives a task to someone.
+
+    "I'll ask Priya to review the reports. Ethan, can you book the flights by the 15th?"
+    gives (speaker, "ask Priya to"), (Priya, "review the reports"), (Ethan, "book the
+    flights by the 15th"): each runs to the next such part or the end of its sentence.
+    """
+    found = []
+    marks = list(_CLAUSE_OWNER.finditer(line.text))
+    for i, mark in enumerate(marks):
+        owner = mark.group("asked") or mark.group("named") or line.speaker
+        start = mark.start() if mark.group("me") else mark.end()
+        stop = marks[i + 1].start() if i + 1 < len(marks) else len(line.text)
+        if i + 1 < len(marks) and marks[i + 1].group("asked"):
+            stop = marks[i + 1].end()  # "ask Priya to" is the asker's task
+        sentence_end = re.search(r"[.?!](?:\s|$)", line.text[start:stop])
+        words = line.text[start : start + sentence_end.start() if sentence_end else stop]
+        if owner:
+            found.append((owner, words))
+    return found
+
+
+def _read_in_its_clause(owner: str, task: str, due: str, line: Line) -> tuple[str, str]:
+    """Owner and due date as the part of the line that says the task gives them.
+
+    A small model gives "I will send you the checklist" to "you" and takes a due date
+    from the next sentence; the clause the task's words are in says whose it is and by
+    when. Left as the model said where no one clause holds most of the task's words, or
+    where its due date is in another clause.
+    """
+    parts = clauses(line)
+    wanted = content_words(task)
+    if not parts or not wanted:
+        return owner, due
+    shares = [len(wanted & content_words(words)) / len(wanted) for _, words in parts]
+    best = max(range(len(parts)), key=shares.__getitem__)
+    if shares[best] < 0.5 or shares.count(shares[best]) > 1:
+        return owner, due
+    due_words = content_words(due)
+    in_clause = [bool(due_words & content_words(words)) for _, words in parts]
+    if due_words and any(in_clause) and not in_clause[best]:
+        return owner, due
+    said = _CLAUSE_DUE.search(parts[best][1])
+    if said and not in_clause[best]:
+        due = said.group("by") or said.group("day")
+    return parts[best][0], due
 
 
 def _named(owner: str, line: Line, answerer: str | None) -> str | None:

@@ -131,6 +131,11 @@ def unsaid(words: tuple[str, ...], lines: list[Line], *also: str) -> tuple[str, 
     return tuple(word for word in words if word.lower() not in said)
 
 
+def content_words(text: str) -> set[str]:
+    """The words of ``text`` that carry its content, lower-cased."""
+    return {w.lower() for w in _WORD.findall(text)} - _STOP
+
+
 def _shared_words(sentence: str, lines: list[Line], asked: str = "") -> np.ndarray:
     """How much of the sentence's content each line (speaker included) says word for word.
 

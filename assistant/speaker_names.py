@@ -2,7 +2,10 @@
 
 "I'm Kevin" or "it's Julia" names the speaker; "Bob, can your team fix it?" names the
 next speaker; "Thanks, Alice" names the one who just spoke. Each such moment is a vote;
-a label gets the name with the most votes, each name one label. Names people set with
+a label gets the name with the most votes, each name one label. Someone who introduces
+themselves and others ("I'm Kevin; Laura is here from QA and Malik from the database
+team") names everyone present: when one of those names and one speaker are left
+over, that speaker has it. Names people set with
 ``roomtone rename`` always win over these.
 """
 
@@ -16,6 +19,7 @@ _INTRODUCTION = re.compile(  # "I'm Kevin", "it's Julia", "Laura from QA here"
     rf"\b(?:I'm|I am|[Tt]his is|[Ii]t's|[Mm]y name is)\s+{_NAME}\b(?!'s)"
     rf"|{_NAME} from (?:the )?[\w ]{{1,24}}? here\b"
 )
+_PRESENT = re.compile(rf"\b{_NAME}(?: is)?(?: here)? from\b")  # "Malik from the database team"
 _LEAD = (  # words that may come before a name said to someone: "Oh, and Carol, ..."
     r"(?:(?:and|oh|so|okay|ok|well|hey|hi|hello|thanks|thank you|welcome|sorry|yes|no|right"
     r"|great|good|relax|sure|agreed|alright|no problem)[,!]?\s+)*"
@@ -130,6 +134,7 @@ def names_from_address(lines: list[tuple[str | None, str]]) -> dict[str, str]:
     """Label -> name from (speaker label, text) lines in time order."""
     votes: Counter[tuple[str, str]] = Counter()
     refused: set[tuple[str, str]] = set()
+    present: set[str] = set()
     for i, (label, text) in enumerate(lines):
         if label is None:
             continue
@@ -137,6 +142,7 @@ def names_from_address(lines: list[tuple[str | None, str]]) -> dict[str, str]:
             name = match.group(1) or match.group(2)
             if name not in _NOT_NAMES:
                 votes[(label, name)] += 3
+                present |= {m.group(1) for m in _PRESENT.finditer(text)} - {name, *_NOT_NAMES}
         for match in _ADDRESS.finditer(text):
             name = match.group(1)
             if name in _NOT_NAMES:
@@ -156,6 +162,10 @@ def names_from_address(lines: list[tuple[str | None, str]]) -> dict[str, str]:
         if (label, name) in refused or label in names or name in names.values():
             continue
         names[label] = name
+    unnamed = {label for label, _ in lines if label is not None} - names.keys()
+    left = present - set(names.values())
+    if len(unnamed) == 1 and len(left) == 1:
+        names[unnamed.pop()] = left.pop()
     return names
 
 

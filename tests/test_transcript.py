@@ -116,6 +116,18 @@ def test_speakers_are_named_from_introductions_and_from_being_addressed():
     assert names_from_address(lines) == {"S1": "Kevin", "S2": "Laura", "S3": "Malik"}
 
 
+def test_the_one_speaker_left_has_the_one_name_introduced_and_left():
+    lines = [
+        ("S1", "I'm Kevin. Laura is here from QA and Malik from the database team."),
+        ("S2", "Laura from QA here. Let's start."),
+        ("S3", "The root cause was on our side."),
+        ("S1", "I asked Nina from support for the ticket count."),  # not an introduction
+    ]
+    assert names_from_address(lines) == {"S1": "Kevin", "S2": "Laura", "S3": "Malik"}
+    two_left = [*lines, ("S4", "Sorry I'm late.")]
+    assert "S3" not in names_from_address(two_left)  # two speakers, one name: no guess
+
+
 def test_a_name_someone_set_wins_over_a_name_the_meeting_reveals(meeting):
     meeting.add({"type": "name", "speaker": "S3", "name": "Robert"})
     assert meeting.speaker_names()["S3"] == "Robert"
@@ -179,6 +191,25 @@ def test_action_rows_resolve_pronouns_split_deadlines_and_drop_ownerless_rows():
     assert [(i.owner, i.task, i.due) for i in items] == [
         ("Priya", "review the crash reports", "tomorrow morning"),
         ("Bob", "ask Priya", ""),
+    ]
+
+
+def test_an_action_row_takes_owner_and_due_date_from_the_clause_its_task_is_in():
+    line = Line(
+        97.0,
+        104.0,
+        "The proposal comes first. I will send you the onboarding checklist tomorrow morning. "
+        "Ethan, can you book the flights by the 15th? You should have access by Wednesday.",
+        "Julia",
+    )
+    rows = (
+        "Ivan | onboarding checklist | Wednesday\n"  # the model's 'you', the next sentence's date
+        "Julia | book the flights | the 15th\n"
+        "Ivan | review the budget | Friday"  # a task this line does not say
+    )
+    assert [(i.owner, i.task, i.due) for i in parse_action_items(rows, line)] == [
+        ("Julia", "onboarding checklist", "tomorrow morning"),
+        ("Ethan", "book the flights", "the 15th"),
     ]
 
 
