@@ -13,17 +13,13 @@ import re
 from dataclasses import dataclass
 
 from ..streaming.clock import format_clock
+from .clauses import clauses
 from .grounding import content_words
 from .memory import ASSISTANT_TURN, MeetingMemory
 from .retrieval import similarities
 from .salience import COMMITMENT
 from .transcript import Line, Transcript
 
-_CLAUSE_OWNER = re.compile(  # what opens a clause that gives its task to someone
-    r"\b(?P<me>I'll|I will|I can|I'm going to|I am going to|we'll|we will)\s"
-    r"|\bask (?P<asked>[A-Z][a-z]+) to\s"
-    r"|\b(?P<named>[A-Z][a-z]+), (?:can|could|would|will) you\s"
-)
 _CLAUSE_DUE = re.compile(
     r"\b(?:by|before|until)\s+(?P<by>[^,.;?!]+?)(?=\s+(?:and|so|but|during|because)\b|[,.;?!]|$)"
     r"|\b(?P<day>today|tonight|tomorrow(?:\s+(?:morning|afternoon|evening|at noon))?)\b",
@@ -114,28 +110,6 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
     return items
 
 
-def clauses(line: Line) -> list[tuple[str, str]]:
-    """(owner, words) for each part of ``line`` that gives a task to someone.
-
-    "I'll ask Priya to review the reports. Ethan, can you book the flights by the 15th?"
-    gives (speaker, "ask Priya to"), (Priya, "review the reports"), (Ethan, "book the
-    flights by the 15th"): each runs to the next such part or the end of its sentence.
-    """
-    found = []
-    marks = list(_CLAUSE_OWNER.finditer(line.text))
-    for i, mark in enumerate(marks):
-        owner = mark.group("asked") or mark.group("named") or line.speaker
-        start = mark.start() if mark.group("me") else mark.end()
-        stop = marks[i + 1].start() if i + 1 < len(marks) else len(line.text)
-        if i + 1 < len(marks) and marks[i + 1].group("asked"):
-            stop = marks[i + 1].end()  # "ask Priya to" is the asker's task
-        sentence_end = re.search(r"[.?!](?:\s|$)", line.text[start:stop])
-        words = line.text[start : start + sentence_end.start() if sentence_end else stop]
-        if owner:
-            found.append((owner, words))
-    return found
-
-
 def _read_in_its_clause(owner: str, task: str, due: str, line: Line) -> tuple[str, str]:
     """Owner and due date as the part of the line that says the task gives them.
 
@@ -144,7 +118,7 @@ def _read_in_its_clause(owner: str, task: str, due: str, line: Line) -> tuple[st
     when. Left as the model said where no one clause holds most of the task's words, or
     where its due date is in another clause.
     """
-    parts = clauses(line)
+    parts = [(clause.owner, clause.words) for clause in clauses(line)]
     wanted = content_words(task)
     if not parts or not wanted:
         return owner, due

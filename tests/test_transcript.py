@@ -5,6 +5,7 @@ import pytest
 from roomtone.assistant.actions import ActionItem, parse_action_items, same_task
 from roomtone.assistant.ask import parse_since
 from roomtone.assistant.catch_up import catch_up_start, catch_up_topic
+from roomtone.assistant.clauses import clauses, closest_clauses
 from roomtone.assistant.memory import cited_lines
 from roomtone.assistant.salience import key_moments
 from roomtone.assistant.speaker_names import names_from_address
@@ -211,6 +212,31 @@ def test_an_action_row_takes_owner_and_due_date_from_the_clause_its_task_is_in()
         ("Julia", "onboarding checklist", "tomorrow morning"),
         ("Ethan", "book the flights", "the 15th"),
     ]
+
+
+def test_a_clause_says_its_task_with_its_owners_name():
+    line = Line(
+        148.0,
+        160.0,
+        "Good. I'll post the job descriptions by next Monday, and "
+        "Ethan, can you book the flights to Berlin by the 15th?",
+        "Farah",
+    )
+    assert [c.as_said_of_owner() for c in clauses(line)] == [
+        "Farah will post the job descriptions by next Monday",
+        "Ethan was asked to book the flights to Berlin by the 15th",
+    ]
+
+
+def test_a_question_about_who_took_on_a_task_finds_the_clause_that_says_it():
+    lines = [
+        Line(30.0, 36.0, "Still, I will escalate it to Martin in IT today.", "Julia"),
+        Line(40.0, 45.0, "Sure. I'll have the failover test in the suite by March 31st.", "Laura"),
+        Line(50.0, 55.0, "The budget for Berlin is eighteen thousand euros.", "Dana"),
+    ]
+    found = closest_clauses("Who agreed to add the failover test?", lines, at_least=0.5)
+    assert [(c.owner, c.line.start) for c in found] == [("Laura", 40.0)]
+    assert closest_clauses("Who was late to the meeting?", lines, at_least=0.5) == []
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("10:40", 640), ("1:02:03", 3723), ("95", 95.0)])

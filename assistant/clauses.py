@@ -1,0 +1,98 @@
+"""The parts of a line that give a task to someone: "I'll ...", "Ethan, can you ...".
+
+Read without a model, so that "I" and "you" become names: action items take their
+owner and due date from the clause a task is in, and a question about who took on a
+task is asked with the clauses closest to it, said with the owner's name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .grounding import content_words
+from .retrieval import similarities
+from .transcript import Line
+
+_CLAUSE_OWNER = re.compile(  # what opens a clause that gives its task to someone
+    r"\b(?P<me>I'll|I will|I can|I'm going to|I am going to|we'll|we will)\s"
+    r"|\bask (?P<asked>[A-Z][a-z]+) to\s"
+    r"|\b(?P<named>[A-Z][a-z]+), (?:can|could|would|will) you\s"
+)
+_SENTENCE_END = re.compile(r"[.?!](?:\s|$)")
+_QUESTION_WORDS = {"who", "agreed", "when", "due", "going", "will", "is", "does", "did"}
+_LOOSE_END = re.compile(r",?\s+(?:and|so|but|or)$")
+_OPENINGS = [
+    (re.compile(r"(?:I'll|I will|I'm going to|I am going to)\s+"), "will"),
+    (re.compile(r"I can\s+"), "can"),
+    (re.compile(r"(?:we'll|we will)\s+"), "said we will"),
+]
+
+
+@dataclass(frozen=True)
+class Clause:
+    """Who a part of a line gives a task to, and its words ("I" left as said)."""
+
+    owner: str
+    words: str
+    line: Line
+    asked: bool  # given by someone else ("Ethan, can you", "ask Priya to")
+
+    def as_said_of_owner(self) -> str:
+        """The clause with its owner's name: "Julia will escalate it to Martin today"."""
+        if self.asked:
+            return f"{self.owner} was asked to {self.words}"
+        for opening, said in _OPENINGS:
+            if opening.match(self.words):
+                return f"{self.owner} {said} {opening.sub('', self.words, count=1)}"
+        return f"{self.owner}: {self.words}"
+
+
+def clauses(line: Line) -> list[Clause]:
+    """Each part of ``line`` that gives a task to someone.
+
+    "I'll ask Priya to review the reports. Ethan, can you book the flights by the 15th?"
+    gives (speaker, "I'll ask Priya to"), (Priya, "review the reports"), (Ethan, "book the
+    flights by the 15th"): each runs to the next such part or the end of its sentence.
+    """
+    found = []
+    marks = list(_CLAUSE_OWNER.finditer(line.text))
+    for i, mark in enumerate(marks):
+        owner = mark.group("asked") or mark.group("named") or line.speaker
+        start = mark.start() if mark.group("me") else mark.end()
+        stop = marks[i + 1].start() if i + 1 < len(marks) else len(line.text)
+        if i + 1 < len(marks) and marks[i + 1].group("asked"):
+            stop = marks[i + 1].end()  # "ask Priya to" is the asker's task
+        sentence_end = _SENTENCE_END.search(line.text, start, stop)
+        words = line.text[start : sentence_end.start() if sentence_end else stop]
+        words = _LOOSE_END.sub("", words.strip(" ,"))
+        if owner and words:
+            found.append(Clause(owner, words, line, asked=not mark.group("me")))
+    return found
+
+
+def closest_clauses(
+    question: str, lines: list[Line], at_least: float, top: int = 2
+) -> list[Clause]:
+    """The clauses of ``lines`` that a question is about, best first.
+
+    Scored by meaning (sentence embeddings of the clause's words) and by the share of the
+    question's words it says (a word's first five letters, so "booking" finds "book");
+    only those scoring ``at_least`` (0-1).
+    """
+    found = [clause for line in lines if not line.sound for clause in clauses(line)]
+    if not found:
+        return []
+    asked = _stems(content_words(question) - _QUESTION_WORDS)
+    meaning = similarities(question, [Line(0.0, 0.0, clause.words) for clause in found])
+    scores = [
+        0.5 * float(sim)
+        + 0.5 * len(asked & _stems(content_words(clause.words))) / max(1, len(asked))
+        for sim, clause in zip(meaning, found, strict=True)
+    ]
+    best = sorted(range(len(found)), key=lambda i: -scores[i])[:top]
+    return [found[i] for i in best if scores[i] >= at_least]
+
+
+def _stems(words: set[str]) -> set[str]:
+    return {word[:5] for word in words}
