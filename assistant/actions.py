@@ -105,35 +105,41 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
         deadline = _DEADLINE.search(task)
         if not due and deadline:  # "have the estimate ready by next Wednesday"
             task, due = task[: deadline.start()], deadline.group(1)
-        owner, due = _read_in_its_clause(owner, task, due, line)
+        owner, task, due = _read_in_its_clause(owner, task, due, line)
         items.append(ActionItem(owner, task, due, round(line.start, 2)))
     return items
 
 
-def _read_in_its_clause(owner: str, task: str, due: str, line: Line) -> tuple[str, str]:
-    """Owner and due date as the part of the line that says the task gives them.
+def _read_in_its_clause(owner: str, task: str, due: str, line: Line) -> tuple[str, str, str]:
+    """Owner, task and due date as the part of the line that says the task gives them.
 
     A small model gives "I will send you the checklist" to "you" and takes a due date
     from the next sentence; the clause the task's words are in says whose it is and by
-    when. Left as the model said where no one clause holds most of the task's words, or
-    where its due date is in another clause.
+    when. A task in no clause whose due date is in one is that clause's ("Malek |
+    holiday rotation | Friday" about "I will publish the schedule on the wiki by
+    Friday"). Left as the model said where no one clause holds most of the task's words
+    or its due date, or where they are in different clauses.
     """
-    parts = [(clause.owner, clause.words) for clause in clauses(line)]
+    parts = clauses(line)
     wanted = content_words(task)
     if not parts or not wanted:
-        return owner, due
-    shares = [len(wanted & content_words(words)) / len(wanted) for _, words in parts]
+        return owner, task, due
+    shares = [len(wanted & content_words(clause.words)) / len(wanted) for clause in parts]
+    due_words = content_words(due)
+    in_clause = [bool(due_words & content_words(clause.words)) for clause in parts]
     best = max(range(len(parts)), key=shares.__getitem__)
     if shares[best] < 0.5 or shares.count(shares[best]) > 1:
-        return owner, due
-    due_words = content_words(due)
-    in_clause = [bool(due_words & content_words(words)) for _, words in parts]
+        if in_clause.count(True) != 1:
+            return owner, task, due
+        clause = parts[in_clause.index(True)]
+        deadline = _CLAUSE_DUE.search(clause.task)
+        return clause.owner, clause.task[: deadline.start() if deadline else None].strip(), due
     if due_words and any(in_clause) and not in_clause[best]:
-        return owner, due
-    said = _CLAUSE_DUE.search(parts[best][1])
+        return owner, task, due
+    said = _CLAUSE_DUE.search(parts[best].words)
     if said and not in_clause[best]:
         due = said.group("by") or said.group("day")
-    return parts[best][0], due
+    return parts[best].owner, task, due
 
 
 def _named(owner: str, line: Line, answerer: str | None) -> str | None:

@@ -38,14 +38,20 @@ class Clause:
     line: Line
     asked: bool  # given by someone else ("Ethan, can you", "ask Priya to")
 
+    @property
+    def task(self) -> str:
+        """The words after what gives the task ("I'll", "Ethan, can you")."""
+        for opening, _ in _OPENINGS:
+            if opening.match(self.words):
+                return opening.sub("", self.words, count=1)
+        return self.words
+
     def as_said_of_owner(self) -> str:
         """The clause with its owner's name: "Julia will escalate it to Martin today"."""
         if self.asked:
-            return f"{self.owner} was asked to {self.words}"
-        for opening, said in _OPENINGS:
-            if opening.match(self.words):
-                return f"{self.owner} {said} {opening.sub('', self.words, count=1)}"
-        return f"{self.owner}: {self.words}"
+            return f"{self.owner} was asked to {self.task}"
+        said = next((said for opening, said in _OPENINGS if opening.match(self.words)), None)
+        return f"{self.owner} {said} {self.task}" if said else f"{self.owner}: {self.words}"
 
 
 def clauses(line: Line) -> list[Clause]:

@@ -212,6 +212,16 @@ def test_an_action_row_takes_owner_and_due_date_from_the_clause_its_task_is_in()
         ("Julia", "onboarding checklist", "tomorrow morning"),
         ("Ethan", "book the flights", "the 15th"),
     ]
+    rotation = Line(
+        144.0,
+        152.0,
+        "Then the rotation is Malik, Sam and Laura. I will publish the schedule by Friday.",
+        "Kevin",
+    )
+    rows = "Malik | holiday rotation | Friday"  # no clause says the task; its due date is in one
+    assert [(i.owner, i.task, i.due) for i in parse_action_items(rows, rotation)] == [
+        ("Kevin", "publish the schedule", "Friday")
+    ]
 
 
 def test_a_clause_says_its_task_with_its_owners_name():
