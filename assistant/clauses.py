@@ -77,27 +77,21 @@ def clauses(line: Line) -> list[Clause]:
     return found
 
 
-def closest_clauses(
-    question: str, lines: list[Line], at_least: float, top: int = 2
-) -> list[Clause]:
-    """The clauses of ``lines`` that a question is about, best first.
+def closest_clause(question: str, lines: list[Line], at_least: float) -> Clause | None:
+    """The clause of ``lines`` that a question is about, if one scores ``at_least`` (0-1).
 
     Scored by meaning (sentence embeddings of the clause's words) and by the share of the
-    question's words it says (a word's first five letters, so "booking" finds "book");
-    only those scoring ``at_least`` (0-1).
+    question's words it says (a word's first five letters, so "booking" finds "book").
     """
     found = [clause for line in lines if not line.sound for clause in clauses(line)]
     if not found:
-        return []
+        return None
     asked = _stems(content_words(question) - _QUESTION_WORDS)
     meaning = similarities(question, [Line(0.0, 0.0, clause.words) for clause in found])
-    scores = [
-        0.5 * float(sim)
-        + 0.5 * len(asked & _stems(content_words(clause.words))) / max(1, len(asked))
-        for sim, clause in zip(meaning, found, strict=True)
-    ]
-    best = sorted(range(len(found)), key=lambda i: -scores[i])[:top]
-    return [found[i] for i in best if scores[i] >= at_least]
+    shares = [len(asked & _stems(content_words(c.words))) / max(1, len(asked)) for c in found]
+    scores = [0.5 * float(sim) + 0.5 * share for sim, share in zip(meaning, shares, strict=True)]
+    best = max(range(len(found)), key=scores.__getitem__)
+    return found[best] if scores[best] >= at_least else None
 
 
 def _stems(words: set[str]) -> set[str]:

@@ -28,7 +28,7 @@ import numpy as np
 from ..plugins.base import PrefixLLM
 from ..streaming.clock import format_clock
 from .catch_up import catch_up_start, catch_up_topic
-from .clauses import closest_clauses
+from .clauses import closest_clause
 from .grounding import CHECKED_WORDS, NOT_DISCUSSED, cite, off_topic, unsaid
 from .retrieval import embed_lines, similarities, topic_passage
 from .salience import key_moments
@@ -59,7 +59,6 @@ ANSWER_NEVER = ("|",)  # the action-item format of SYSTEM's example is not an an
 HEADER = "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\nThe meeting so far:\n"
 CATCH_UP = "Give the main points said from [{since}] on."
 TOPIC_CATCH_UP = "Give the main points said about {topic}, from [{start}] to [{end}]."
-TASKS_TAKEN = "Tasks as said, with their owner's name:\n{tasks}"
 TASK_CLAUSE_FROM = 0.5  # eval questions about a task score 0.65-0.71, others below 0.45
 WHO = re.compile(r"\s*who\b", re.IGNORECASE)
 SHORT_CATCH_UP_WORDS = 60  # a catch-up this short is given word for word, not summarised
@@ -258,20 +257,19 @@ class MeetingMemory:
         """The instruction for ``question``.
 
         A catch-up covers the lines from ``since`` on, or the ``passage`` about ``topic``.
-        A question about who took on a task comes with the clauses of ``lines`` that say
-        it, with "I" and "you" as names: a small model otherwise names someone else on
+        A question about who took on a task comes with the clause of ``lines`` that says
+        it, "I" and "you" written as names: a small model otherwise names someone else on
         the line, or the one who asked.
         """
-        tasks = closest_clauses(question, lines, TASK_CLAUSE_FROM) if WHO.match(question) else []
-        said = "".join(f"[{format_clock(c.line.start)}] {c.as_said_of_owner()}.\n" for c in tasks)
+        task = closest_clause(question, lines, TASK_CLAUSE_FROM) if WHO.match(question) else None
+        said = f"\n[{format_clock(task.line.start)}] ({task.as_said_of_owner()}.)" if task else ""
         scope = ""
         if since is not None:
             scope = " " + CATCH_UP.format(since=format_clock(since))
         elif topic and passage:
             start, end = format_clock(passage[0].start), format_clock(passage[-1].end)
             scope = " " + TOPIC_CATCH_UP.format(topic=topic, start=start, end=end)
-        given = "\n" + TASKS_TAKEN.format(tasks=said) if said else ""
-        return f"{given}\nQuestion: {question}{scope}" + ASSISTANT_TURN
+        return f"{said}\nQuestion: {question}{scope}" + ASSISTANT_TURN
 
     def _closed(self, transcript: Transcript) -> list[Line]:
         """The lines that will not grow any more: all up to the first one still open."""

@@ -25,6 +25,9 @@ MEETING = "dev_m01_launch"
 # the final captions, speakers and tones of dev_m01 as a live browser run heard it (the
 # web-page test's run of 2026-11-29, whose ASR dropped "can your team fix those bugs")
 LIVE_PAGE_EVENTS = Path(__file__).parent / "data" / "dev_m01_live_page_events.jsonl"
+# the final captions, speakers and tones of a --fast replay of dev_m04 (the assistant
+# benchmark's event log of 2026-11-29): S4 is Malik, named only in Kevin's introduction
+POSTMORTEM_EVENTS = Path(__file__).parent / "data" / "dev_m04_replay_events.jsonl"
 normalise = EnglishTextNormalizer()
 
 
@@ -83,6 +86,35 @@ def test_an_answer_writes_no_date_the_meeting_never_said(llm):
     assert "friday" in answer.text.lower() and "tuesday" not in answer.text.lower(), answer
     lo, hi = q["evidence"]
     assert any(start <= hi and end >= lo for start, end in answer.citations), answer
+
+
+@pytest.fixture(scope="module")
+def postmortem():
+    transcript = Transcript()
+    for row in POSTMORTEM_EVENTS.read_text().splitlines():
+        transcript.add(json.loads(row))
+    return transcript
+
+
+def test_who_took_on_a_task_is_the_one_whose_clause_says_it(llm, postmortem):
+    # the 1.5B model answered "Malek agreed to add the failover test by Thursday": the
+    # name of the speaker of the line before, the due date of his own task
+    q = eval_truth("dev_m04_postmortem")["questions"][1]
+    assert q["question"] == "Who agreed to add the failover test, and when is it due?"
+    answer = answer_question(llm, postmortem, q["question"])
+    assert "Laura" in answer.text and "March 31" in answer.text, answer
+    lo, hi = q["evidence"]
+    assert any(start <= hi and end >= lo for start, end in answer.citations), answer
+
+
+def test_action_items_are_read_in_the_clause_that_says_them(llm, postmortem):
+    memory = MeetingMemory(llm)
+    memory.update(postmortem)
+    items = {(i.owner, i.due, round(i.said_at)) for i in action_items(memory, postmortem)}
+    assert ("Malek", "tonight", 81) in items  # S4, the one speaker no one else's name fits
+    assert ("Malek", "Thursday", 81) in items
+    assert ("Laura", "March 31st", 113) in items  # asked at 01:42, agreed with a date at 01:53
+    assert ("Kevin", "Friday", 145) in items  # "I will publish the schedule ... by Friday"
 
 
 def test_speakers_get_the_names_the_meeting_reveals(transcript):

@@ -5,7 +5,7 @@ import pytest
 from roomtone.assistant.actions import ActionItem, parse_action_items, same_task
 from roomtone.assistant.ask import parse_since
 from roomtone.assistant.catch_up import catch_up_start, catch_up_topic
-from roomtone.assistant.clauses import clauses, closest_clauses
+from roomtone.assistant.clauses import clauses, closest_clause
 from roomtone.assistant.memory import cited_lines
 from roomtone.assistant.salience import key_moments
 from roomtone.assistant.speaker_names import names_from_address
@@ -244,9 +244,9 @@ def test_a_question_about_who_took_on_a_task_finds_the_clause_that_says_it():
         Line(40.0, 45.0, "Sure. I'll have the failover test in the suite by March 31st.", "Laura"),
         Line(50.0, 55.0, "The budget for Berlin is eighteen thousand euros.", "Dana"),
     ]
-    found = closest_clauses("Who agreed to add the failover test?", lines, at_least=0.5)
-    assert [(c.owner, c.line.start) for c in found] == [("Laura", 40.0)]
-    assert closest_clauses("Who was late to the meeting?", lines, at_least=0.5) == []
+    found = closest_clause("Who agreed to add the failover test?", lines, at_least=0.5)
+    assert found is not None and (found.owner, found.line.start) == ("Laura", 40.0)
+    assert closest_clause("Who was late to the meeting?", lines, at_least=0.5) is None
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("10:40", 640), ("1:02:03", 3723), ("95", 95.0)])
