@@ -133,7 +133,8 @@ def _read_in_its_clause(owner: str, task: str, due: str, line: Line) -> tuple[st
             return owner, task, due
         clause = parts[in_clause.index(True)]
         deadline = _CLAUSE_DUE.search(clause.task)
-        return clause.owner, clause.task[: deadline.start() if deadline else None].strip(), due
+        said = clause.task[: deadline.start() if deadline else None].strip()
+        return (clause.owner, said, due) if said else (owner, task, due)
     if due_words and any(in_clause) and not in_clause[best]:
         return owner, task, due
     said = _CLAUSE_DUE.search(parts[best].words)

@@ -2,7 +2,7 @@
 
 Read without a model, so that "I" and "you" become names: action items take their
 owner and due date from the clause a task is in, and a question about who took on a
-task is asked with the clauses closest to it, said with the owner's name.
+task is asked with the clause closest to it, said with the owner's name.
 """
 
 from __future__ import annotations

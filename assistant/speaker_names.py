@@ -4,9 +4,8 @@
 next speaker; "Thanks, Alice" names the one who just spoke. Each such moment is a vote;
 a label gets the name with the most votes, each name one label. Someone who introduces
 themselves and others ("I'm Kevin; Laura is here from QA and Malik from the database
-team") names everyone present: when one of those names and one speaker are left
-over, that speaker has it. Names people set with
-``roomtone rename`` always win over these.
+team") names everyone present: when one of those names and one speaker are left over,
+that speaker has it. Names people set with ``roomtone rename`` always win over these.
 """
 
 from __future__ import annotations
@@ -164,8 +163,10 @@ def names_from_address(lines: list[tuple[str | None, str]]) -> dict[str, str]:
         names[label] = name
     unnamed = {label for label, _ in lines if label is not None} - names.keys()
     left = present - set(names.values())
-    if len(unnamed) == 1 and len(left) == 1:
-        names[unnamed.pop()] = left.pop()
+    leftover = [(label, name) for label in unnamed for name in left]
+    if len(leftover) == 1 and leftover[0] not in refused:  # one speaker, one name
+        label, name = leftover[0]
+        names[label] = name
     return names
 
 
