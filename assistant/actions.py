@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..streaming.clock import format_clock
-from .clauses import clauses
+from .clauses import NAMED_ASK, clauses
 from .grounding import content_words
 from .memory import ASSISTANT_TURN, MeetingMemory
 from .retrieval import similarities
@@ -33,7 +33,7 @@ CHECK_PROMPT = (
 _PRONOUNS = {"i", "me", "we", "us", "you", "he", "she", "they", "someone", "owner", "none"}
 _NO_DUE = {"none", "no", "-", "n/a", "not given", "unknown", "due", "not specified"}
 _DEADLINE = re.compile(r"\s+(?:by|before|until)\s+(.+?)\.?$")
-_ASKS = re.compile(r"\b([A-Z][a-z]+), (?:can|could|would|will) you\b")
+_ASKS = re.compile(NAMED_ASK + r"\b")
 _LABEL = re.compile(r"S\d+")
 SAME_TASK = 0.6  # tasks this alike, for one owner within 20 s, are one item
 
@@ -124,9 +124,10 @@ def _read_in_its_clause(owner: str, task: str, due: str, line: Line) -> tuple[st
     wanted = content_words(task)
     if not parts or not wanted:
         return owner, task, due
-    shares = [len(wanted & content_words(clause.words)) / len(wanted) for clause in parts]
+    said_words = [content_words(clause.words) for clause in parts]
+    shares = [len(wanted & words) / len(wanted) for words in said_words]
     due_words = content_words(due)
-    in_clause = [bool(due_words & content_words(clause.words)) for clause in parts]
+    in_clause = [bool(due_words & words) for words in said_words]
     best = max(range(len(parts)), key=shares.__getitem__)
     if shares[best] < 0.5 or shares.count(shares[best]) > 1:
         if in_clause.count(True) != 1:
@@ -151,7 +152,7 @@ def _named(owner: str, line: Line, answerer: str | None) -> str | None:
         return speaker
     if word == "you":
         asked = _ASKS.search(line.text)
-        return asked.group(1) if asked else answerer
+        return asked.group("named") if asked else answerer
     if word in _PRONOUNS or not word:
         return None
     return owner.strip()

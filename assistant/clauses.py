@@ -14,19 +14,21 @@ from .grounding import content_words
 from .retrieval import similarities
 from .transcript import Line
 
+_OPENINGS = {  # how a speaker takes a task on -> how that reads with their name
+    "I'll|I will|I'm going to|I am going to": "will",
+    "I can": "can",
+    "we'll|we will": "said we will",
+}
+NAMED_ASK = r"\b(?P<named>[A-Z][a-z]+), (?:can|could|would|will) you"  # "Ethan, can you"
 _CLAUSE_OWNER = re.compile(  # what opens a clause that gives its task to someone
-    r"\b(?P<me>I'll|I will|I can|I'm going to|I am going to|we'll|we will)\s"
+    rf"\b(?P<me>{'|'.join(_OPENINGS)})\s"
     r"|\bask (?P<asked>[A-Z][a-z]+) to\s"
-    r"|\b(?P<named>[A-Z][a-z]+), (?:can|could|would|will) you\s"
+    rf"|{NAMED_ASK}\s"
 )
+_OPENING_AS_SAID = [(re.compile(rf"(?:{said})\s+"), verb) for said, verb in _OPENINGS.items()]
 _SENTENCE_END = re.compile(r"[.?!](?:\s|$)")
 _QUESTION_WORDS = {"who", "agreed", "when", "due", "going", "will", "is", "does", "did"}
 _LOOSE_END = re.compile(r",?\s+(?:and|so|but|or)$")
-_OPENINGS = [
-    (re.compile(r"(?:I'll|I will|I'm going to|I am going to)\s+"), "will"),
-    (re.compile(r"I can\s+"), "can"),
-    (re.compile(r"(?:we'll|we will)\s+"), "said we will"),
-]
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Clause:
     @property
     def task(self) -> str:
         """The words after what gives the task ("I'll", "Ethan, can you")."""
-        for opening, _ in _OPENINGS:
+        for opening, _ in _OPENING_AS_SAID:
             if opening.match(self.words):
                 return opening.sub("", self.words, count=1)
         return self.words
@@ -50,7 +52,7 @@ class Clause:
         """The clause with its owner's name: "Julia will escalate it to Martin today"."""
         if self.asked:
             return f"{self.owner} was asked to {self.task}"
-        said = next((said for opening, said in _OPENINGS if opening.match(self.words)), None)
+        said = next((verb for opening, verb in _OPENING_AS_SAID if opening.match(self.words)), None)
         return f"{self.owner} {said} {self.task}" if said else f"{self.owner}: {self.words}"
 
 
