@@ -7,11 +7,11 @@ from there are evaluated again. A question is asked after the prefix (with the l
 still being spoken), answered, and the context is cut back to the prefix, so a question
 costs only its own tokens.
 
-When the meeting outgrows the context, the older half of the lines folds: the model
-summarises it (asked of the cached prefix, so cheaply), and the prefix is rebuilt as
-the summaries + the recent lines. Folded lines stay searchable and the ones closest to
-a question come back with it. A question asked while the prefix is being rebuilt still
-sees every line: what is not in the prefix yet goes with it.
+When the meeting outgrows the context, the older half of the lines folds: its key
+lines (tasks, decisions, numbers and dates, word for word) take the half's place in the
+prefix, and the recent lines stay cached where they are (moved, not evaluated again).
+When the folded parts fill a quarter of the context, they merge into one. Folded lines
+stay searchable and the ones closest to a question come back with it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -64,11 +64,8 @@ WHO = re.compile(r"\s*who\b", re.IGNORECASE)
 SHORT_CATCH_UP_WORDS = 60  # a catch-up this short is given word for word, not summarised
 ASSISTANT_TURN = "<|im_end|>\n<|im_start|>assistant\n"
 CITATION = re.compile(r"\[(?:(\d+):)?(\d{1,2}):(\d{2})\]")
-FOLD_SUMMARY = (
-    "\nSummarise the lines from [{start}] to [{end}] in at most 8 short bullet points, "
-    "keeping names, numbers, dates, decisions and who will do what, each with its [mm:ss] "
-    "time." + ASSISTANT_TURN
-)
+FOLD_KEY_LINES = 6  # a folded part stands in the prefix as its most salient lines
+FOLDED_SHARE = 4  # folded parts may fill a quarter of the context; then they merge into one
 
 
 @dataclass(frozen=True)
@@ -92,14 +89,18 @@ class Answer:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Folded:
-    """Lines folded out of the prefix, with their summary."""
+    """Lines folded out of the prefix; their key lines stand in for them."""
 
-    start: float
-    end: float
-    summary: str
-    lines: list[Line] = field(default_factory=list)
+    lines: list[Line]
+    key_lines: int = FOLD_KEY_LINES
+
+    def render(self) -> str:
+        """How the part stands in the prefix: its time range and key lines."""
+        span = f"[{format_clock(self.lines[0].start)}]-[{format_clock(self.lines[-1].end)}]"
+        said = "".join(line.render() + "\n" for line in key_moments(self.lines, self.key_lines))
+        return f"Key lines of {span}:\n{said}"
 
 
 class MeetingMemory:
@@ -116,7 +117,8 @@ class MeetingMemory:
         self.folded: list[Folded] = []
         self.notes: dict[str, Any] = {}  # what others keep per meeting (action verdicts)
         self._lock = threading.RLock()
-        self.llm.reset(self._header())
+        self.llm.reset(HEADER.format(system=SYSTEM))
+        self._folded_at = self.llm.position  # the folded parts stand from here on
 
     @property
     def lines_in_prefix(self) -> int:
@@ -297,24 +299,30 @@ class MeetingMemory:
     def _cost(self, line: Line) -> int:
         return len(self.llm.tokens(line.render() + "\n"))
 
-    def _header(self) -> str:
-        summaries = "".join(
-            f"Summary of [{format_clock(f.start)}]-[{format_clock(f.end)}]:\n{f.summary}\n"
-            for f in self.folded
-        )
-        return HEADER.format(system=SYSTEM) + summaries
-
     def _fold(self) -> None:
-        """Fold the older half of the prefix into a summary; the prefix restarts after it."""
+        """Fold the older half of the prefix's lines into its key lines, in its place."""
         half = max(1, len(self._lines) // 2)
-        old = self._lines[:half]
-        span = {"start": format_clock(old[0].start), "end": format_clock(old[-1].end)}
-        avoid = _unsaid([*(ln for f in self.folded for ln in f.lines), *self._lines])
-        summary = "".join(self.llm.complete(FOLD_SUMMARY.format(**span), 300, avoid=avoid))
-        summary = summary.strip()
-        self.folded.append(Folded(old[0].start, old[-1].end, summary, old))
-        self._lines, self._marks = [], []
-        self.llm.reset(self._header())  # update() evaluates the kept lines again, one by one
+        self._replace(self._marks[0], self._marks[half], Folded(self._lines[:half]), half)
+        if self._folded_end - self._folded_at > (
+            self.llm.capabilities.context_tokens // FOLDED_SHARE
+        ):
+            every = [line for f in self.folded for line in f.lines]
+            self.folded = []
+            merged = Folded(every, 2 * FOLD_KEY_LINES)
+            self._replace(self._folded_at, self._folded_end, merged, 0)
+
+    @property
+    def _folded_end(self) -> int:
+        return self._marks[0] if self._marks else self.llm.position
+
+    def _replace(self, start: int, end: int, folded: Folded, lines: int) -> None:
+        """Put ``folded`` at the prefix's ``start:end`` (there: its first ``lines`` lines)."""
+        before = self.llm.position
+        self.llm.splice(start, end, folded.render())
+        moved = self.llm.position - before
+        self.folded.append(folded)
+        self._lines = self._lines[lines:]
+        self._marks = [mark + moved for mark in self._marks[lines:]]
 
     def _recall(self, question: str, top: int = 3) -> list[Line]:
         """Folded lines closer to the question than any line in the prefix, in time order.

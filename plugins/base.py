@@ -130,6 +130,13 @@ class PrefixLLM(Protocol):
         """Cut the prefix back to an earlier ``position``."""
         ...
 
+    def splice(self, start: int, end: int, text: str) -> None:
+        """Replace the prefix between two positions with ``text``; what follows is kept.
+
+        A backend with a prefix cache keeps what follows cached (not evaluated again).
+        """
+        ...
+
     def reset(self, text: str = "") -> None:
         """Start the prefix over with ``text``."""
         ...

@@ -2,11 +2,14 @@
 
 The context holds a growing prefix — the meeting so far — evaluated once. A question
 is evaluated after it, answered, and the context is cut back to the prefix, so the
-next question (or the next piece of meeting) pays only for its own tokens.
+next question (or the next piece of meeting) pays only for its own tokens. A stretch
+of the prefix can be replaced (old lines by their summary) without evaluating what
+follows it again: the KV cells after it are moved, RoPE positions shifted in place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -17,6 +20,7 @@ import numpy as np
 from .base import LLMCapabilities, avoided_forms
 from .model_files import ModelNotFoundError, gguf_model
 
+_SCRATCH = 1  # the sequence a spliced text is evaluated in before it joins the prefix
 _HINT = "pip install llama-cpp-python (built from source: CMAKE_ARGS=-DGGML_NATIVE=OFF)"
 
 
@@ -29,7 +33,7 @@ class LlamaCppLLM:
         self,
         model: str | Path = "qwen2.5-coder-1.5b",
         *,
-        context_tokens: int = 24_576,
+        context_tokens: int = 8_192,
         threads: int | None = None,
         batch: int = 256,
     ) -> None:
@@ -48,6 +52,7 @@ class LlamaCppLLM:
             )
         except (ValueError, RuntimeError) as exc:
             raise ModelNotFoundError(f"{path} could not be loaded ({exc}); is it corrupt?") from exc
+        self._add_scratch_sequence()
         self.model_path = path
         self.capabilities = LLMCapabilities(prefix_cache=True, context_tokens=context_tokens)
         self._prefix: list[int] = []  # tokens of the cached prefix, evaluated in order
@@ -89,8 +94,45 @@ class LlamaCppLLM:
             self._prefix = self._prefix[:position]
             self._restore_prefix()
 
+    def splice(self, start: int, end: int, text: str) -> None:
+        """Replace the prefix's tokens ``start:end`` with ``text``; what follows is kept.
+
+        Only ``text`` is evaluated: in a scratch sequence that shares the cells before
+        ``start`` (so it reads what stands before it, and nothing after), at the
+        positions it will have. The tokens after ``end`` keep their cached keys and
+        values (computed when the replaced tokens stood before them), moved to follow
+        ``text`` by shifting their positions (llama.cpp re-rotates their RoPE keys).
+        """
+        if not 0 <= start <= end <= len(self._prefix):
+            raise ValueError(f"cannot splice {start}:{end} of a {len(self._prefix)}-token prefix")
+        new = self.tokens(text)
+        with self._lock:
+            self._restore_prefix()
+            context = self._llm._ctx  # the KV-cache calls live on llama-cpp-python's context
+            context.kv_cache_seq_cp(0, _SCRATCH, 0, start)
+            self._decode_at(new, start, _SCRATCH)
+            context.kv_cache_seq_rm(0, start, end)
+            context.kv_cache_seq_shift(0, end, len(self._prefix), start + len(new) - end)
+            context.kv_cache_seq_cp(_SCRATCH, 0, start, start + len(new))
+            context.kv_cache_seq_rm(_SCRATCH, -1, -1)
+            self._prefix = self._prefix[:start] + new + self._prefix[end:]
+            self._llm.n_tokens = len(self._prefix)
+            self._llm.input_ids[: len(self._prefix)] = self._prefix
+
+    def _decode_at(self, tokens: list[int], position: int, sequence: int) -> None:
+        """Evaluate ``tokens`` into ``sequence`` from ``position`` on."""
+        batch = self._llm._batch
+        for i in range(0, len(tokens), self._llm.n_batch):
+            piece = tokens[i : i + self._llm.n_batch]
+            raw = batch.batch
+            raw.n_tokens = len(piece)
+            for j, token in enumerate(piece):
+                raw.token[j], raw.pos[j], raw.n_seq_id[j] = token, position + i + j, 1
+                raw.seq_id[j][0], raw.logits[j] = sequence, j == len(piece) - 1
+            self._llm._ctx.decode(batch)
+
     def reset(self, text: str = "") -> None:
-        """Start the prefix over (after the memory folded old parts into a summary)."""
+        """Start the prefix over with ``text``."""
         with self._lock:
             self._prefix = []
             self._llm.reset()
@@ -136,6 +178,21 @@ class LlamaCppLLM:
                     self._llm.eval([token])
             finally:
                 self._restore_prefix()
+
+    def _add_scratch_sequence(self) -> None:
+        """Give the context a second sequence sharing its one KV buffer (for ``splice``).
+
+        llama-cpp-python's ``Llama`` makes a one-sequence context; this one replaces it
+        with the same settings and two sequences in one unified cache (same size).
+        """
+        from llama_cpp._internals import LlamaContext
+
+        params = self._llm.context_params
+        params.n_seq_max, params.kv_unified = _SCRATCH + 1, True
+        single = self._llm._ctx
+        context = LlamaContext(model=self._llm._model, params=params, verbose=False)
+        self._llm._ctx = self._llm._stack.enter_context(contextlib.closing(context))
+        single.close()
 
     def _restore_prefix(self) -> None:
         """Cut the context back to the prefix (what a question added is dropped)."""

@@ -79,6 +79,10 @@ class OpenAICompatibleLLM:
         """Cut the prefix back to ``position``."""
         self._prefix = self._prefix[:position]
 
+    def splice(self, start: int, end: int, text: str) -> None:
+        """Replace the prefix's characters ``start:end`` with ``text``."""
+        self._prefix = self._prefix[:start] + text + self._prefix[end:]
+
     def reset(self, text: str = "") -> None:
         """Start the prefix over."""
         self._prefix = text

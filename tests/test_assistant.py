@@ -13,7 +13,7 @@ from whisper_normalizer.english import EnglishTextNormalizer
 from roomtone.assistant.actions import action_items
 from roomtone.assistant.ask import answer_question, session_transcript
 from roomtone.assistant.grounding import CHECKED_WORDS, unsaid
-from roomtone.assistant.memory import MeetingMemory
+from roomtone.assistant.memory import ASSISTANT_TURN, HEADER, SYSTEM, MeetingMemory
 from roomtone.assistant.store import SessionStore
 from roomtone.assistant.transcript import Transcript
 from roomtone.cli import main
@@ -170,6 +170,86 @@ def test_a_revised_line_is_evaluated_again_and_answers_match_a_fresh_memory(
     fresh.update(revised)
     assert llm.prefix_tokens == rewound
     assert fresh.answer(question, revised).text == cached.text
+
+
+class EvaluatedTokens:
+    """Counts the tokens the real llama.cpp context decodes while it is in use."""
+
+    def __init__(self, llm) -> None:
+        self.context, self.count = llm._llm._ctx, 0
+
+    def __enter__(self) -> "EvaluatedTokens":
+        real = self.context.decode
+
+        def counted(batch):
+            self.count += batch.batch.n_tokens
+            return real(batch)
+
+        self.context.decode = counted
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        del self.context.decode
+
+
+def ask_raw(llm, question: str) -> str:
+    return "".join(llm.complete(f"Question: {question}" + ASSISTANT_TURN, 40))
+
+
+def test_a_splice_evaluates_only_its_text_and_what_follows_stays_cached(llm):
+    slides = [f"[00:{i:02d}] S1: Slide {i} shows last quarter.\n" for i in range(0, 40, 4)]
+    cake = "[00:20] Dana: I will order the cake by Monday.\n"
+    old = "".join(slides[:5]) + cake + "".join(slides[5:])
+    kept = (
+        "[01:00] Ann: Priya, can you book the flights to Berlin by the 15th?\n"
+        "[01:05] Priya: Yes, I'll book them today.\n"
+    )
+    summary = "Key lines of [00:00]-[00:37]:\n" + cake  # as a fold writes it
+    llm.reset(HEADER.format(system=SYSTEM))
+    start = llm.position
+    llm.extend(old)
+    end = llm.position
+    llm.extend(kept)
+    with EvaluatedTokens(llm) as evaluated:
+        llm.splice(start, end, summary)
+    assert evaluated.count == len(llm.tokens(summary))  # the kept lines were not read again
+    assert llm.position == start + len(llm.tokens(summary)) + len(llm.tokens(kept))
+    flights = "Who books the flights to Berlin?"
+    said = ask_raw(llm, "Who will order the cake, and by when?")
+    assert "Dana" in said and "Monday" in said, said
+    assert "Priya" in (said := ask_raw(llm, flights)), said
+    # a text longer than what it replaces (here: nothing) moves what follows further on
+    longer = "[00:50] Ben: The budget review moves to Thursday at ten in room four.\n"
+    at = llm.position - len(llm.tokens(kept))
+    with EvaluatedTokens(llm) as evaluated:
+        llm.splice(at, at, longer)
+    assert evaluated.count == len(llm.tokens(longer))
+    assert "Thursday" in (said := ask_raw(llm, "When is the budget review?")), said
+    assert "Priya" in (said := ask_raw(llm, flights)), said
+
+
+def test_a_meeting_longer_than_the_context_folds_and_is_still_answered(llm, transcript):
+    budget = 1000  # the header and dev_m01's lines take ~1,350 tokens: it folds
+    memory = MeetingMemory(llm, reserve_tokens=llm.capabilities.context_tokens - budget)
+    lines = memory._closed(transcript)
+    with EvaluatedTokens(llm) as evaluated:
+        memory.update(transcript)
+    assert memory.folded and llm.prefix_tokens <= budget
+    folded = [line for part in memory.folded for line in part.lines]
+    assert folded + memory._lines == lines
+    # each line was read once; a fold reads only its key lines (no rebuild)
+    once = sum(memory._cost(line) for line in lines)
+    assert evaluated.count == once + sum(len(llm.tokens(p.render())) for p in memory.folded)
+    truth = eval_truth(MEETING)["questions"]
+    press, review = truth[2], truth[4]  # a folded line (one of its key lines), a line kept
+    assert press["evidence"][0] < folded[-1].end < review["evidence"][0]
+    for q in (press, review):
+        answer = memory.answer(q["question"], transcript)
+        alternatives = q.get("keyword_alternatives", {})
+        for keyword in q["answer_keywords"]:
+            assert mentions(answer.text, keyword, alternatives.get(keyword, [])), answer.text
+        lo, hi = q["evidence"]
+        assert any(start <= hi and end >= lo for start, end in answer.citations), answer
 
 
 def test_something_never_discussed_is_not_invented(llm, transcript):
