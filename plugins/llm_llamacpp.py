@@ -3,7 +3,7 @@
 The context holds a growing prefix — the meeting so far — evaluated once. A question
 is evaluated after it, answered, and the context is cut back to the prefix, so the
 next question (or the next piece of meeting) pays only for its own tokens. A stretch
-of the prefix can be replaced (old lines by their summary) without evaluating what
+of the prefix can be replaced (folded lines by their key lines) without evaluating what
 follows it again: the KV cells after it are moved, RoPE positions shifted in place.
 """
 
@@ -110,7 +110,11 @@ class LlamaCppLLM:
             self._restore_prefix()
             context = self._llm._ctx  # the KV-cache calls live on llama-cpp-python's context
             context.kv_cache_seq_cp(0, _SCRATCH, 0, start)
-            self._decode_at(new, start, _SCRATCH)
+            try:
+                self._decode_at(new, start, _SCRATCH)
+            except RuntimeError:  # the prefix is as it was; only the scratch cells go
+                context.kv_cache_seq_rm(_SCRATCH, -1, -1)
+                raise
             context.kv_cache_seq_rm(0, start, end)
             context.kv_cache_seq_shift(0, end, len(self._prefix), start + len(new) - end)
             context.kv_cache_seq_cp(_SCRATCH, 0, start, start + len(new))

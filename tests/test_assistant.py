@@ -228,6 +228,20 @@ def test_a_splice_evaluates_only_its_text_and_what_follows_stays_cached(llm):
     assert "Priya" in (said := ask_raw(llm, flights)), said
 
 
+def test_a_splice_that_does_not_fit_is_an_error_and_leaves_the_prefix_as_it_was():
+    from roomtone.plugins.llm_llamacpp import LlamaCppLLM
+
+    small = LlamaCppLLM("qwen2.5-coder-1.5b", context_tokens=1024)
+    small.reset("<|im_start|>user\nThe meeting so far:\n")
+    start = small.position
+    small.extend("[00:05] Priya: I'll book the flights to Berlin by the 15th.\n")
+    before = small.position
+    with pytest.raises(RuntimeError):
+        small.splice(start, start, "[00:01] S1: More words than the context holds. " * 120)
+    assert small.position == before
+    assert "Priya" in (said := ask_raw(small, "Who books the flights?")), said
+
+
 def test_a_meeting_longer_than_the_context_folds_and_is_still_answered(llm, transcript):
     budget = 1000  # the header and dev_m01's lines take ~1,350 tokens: it folds
     memory = MeetingMemory(llm, reserve_tokens=llm.capabilities.context_tokens - budget)
