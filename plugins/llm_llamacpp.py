@@ -110,15 +110,13 @@ class LlamaCppLLM:
             self._restore_prefix()
             context = self._llm._ctx  # the KV-cache calls live on llama-cpp-python's context
             context.kv_cache_seq_cp(0, _SCRATCH, 0, start)
-            try:
+            try:  # a decode that fails leaves the prefix as it was
                 self._decode_at(new, start, _SCRATCH)
-            except RuntimeError:  # the prefix is as it was; only the scratch cells go
+                context.kv_cache_seq_rm(0, start, end)
+                context.kv_cache_seq_shift(0, end, len(self._prefix), start + len(new) - end)
+                context.kv_cache_seq_cp(_SCRATCH, 0, start, start + len(new))
+            finally:
                 context.kv_cache_seq_rm(_SCRATCH, -1, -1)
-                raise
-            context.kv_cache_seq_rm(0, start, end)
-            context.kv_cache_seq_shift(0, end, len(self._prefix), start + len(new) - end)
-            context.kv_cache_seq_cp(_SCRATCH, 0, start, start + len(new))
-            context.kv_cache_seq_rm(_SCRATCH, -1, -1)
             self._prefix = self._prefix[:start] + new + self._prefix[end:]
             self._llm.n_tokens = len(self._prefix)
             self._llm.input_ids[: len(self._prefix)] = self._prefix
@@ -126,9 +124,9 @@ class LlamaCppLLM:
     def _decode_at(self, tokens: list[int], position: int, sequence: int) -> None:
         """Evaluate ``tokens`` into ``sequence`` from ``position`` on."""
         batch = self._llm._batch
+        raw = batch.batch
         for i in range(0, len(tokens), self._llm.n_batch):
             piece = tokens[i : i + self._llm.n_batch]
-            raw = batch.batch
             raw.n_tokens = len(piece)
             for j, token in enumerate(piece):
                 raw.token[j], raw.pos[j], raw.n_seq_id[j] = token, position + i + j, 1
