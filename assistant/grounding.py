@@ -111,6 +111,9 @@ _MONTHS = (
 _TIMES_OF_DAY = ("noon", "midnight", "tonight", "tomorrow", "yesterday", "weekend")
 CHECKED_WORDS = (*_WEEKDAYS, *_MONTHS, *_TIMES_OF_DAY)
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+# a sentence's end: its mark and any citations after it, then a space, a new line or the end
+_CITATION_AT_END = re.compile(r"\[(?:\d+:)?\d{1,2}:\d{2}\]$")
+_FINISHED = re.compile(r"[.!?]+(?:\s*\[(?:\d+:)?\d{1,2}:\d{2}\])*(?=\s|$)")
 
 
 def off_topic(question: str, lines: list[Line]) -> bool:
@@ -167,6 +170,15 @@ def _says_something(sentence: str) -> bool:
     """Three words or more, or a name or number past the first ("S4 (Sam)", not "Great.")."""
     words = _WORD.findall(sentence)
     return len(words) >= 3 or any(w[0].isupper() or w[0].isdigit() for w in words[1:])
+
+
+def whole_sentences(text: str) -> str:
+    """``text`` without a last sentence left unfinished (an answer cut at its token limit)."""
+    text = text.rstrip()
+    ends = [match.end() for match in _FINISHED.finditer(text)]
+    if not ends or _CITATION_AT_END.search(text):  # a cited fact ends there
+        return text
+    return text[: ends[-1]]
 
 
 def cite(answer: str, lines: list[Line], question: str = "") -> str:

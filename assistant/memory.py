@@ -29,7 +29,14 @@ from ..plugins.base import PrefixLLM
 from ..streaming.clock import format_clock
 from .catch_up import catch_up_start, catch_up_topic
 from .clauses import closest_clause
-from .grounding import CHECKED_WORDS, NOT_DISCUSSED, cite, off_topic, unsaid
+from .grounding import (
+    CHECKED_WORDS,
+    NOT_DISCUSSED,
+    cite,
+    off_topic,
+    unsaid,
+    whole_sentences,
+)
 from .retrieval import embed_lines, similarities, topic_passage
 from .salience import key_moments
 from .transcript import LINE_GAP_SECONDS, Line, Transcript
@@ -64,6 +71,8 @@ WHO = re.compile(r"\s*who\b", re.IGNORECASE)
 SHORT_CATCH_UP_WORDS = 60  # a catch-up this short is given word for word, not summarised
 ASSISTANT_TURN = "<|im_end|>\n<|im_start|>assistant\n"
 CITATION = re.compile(r"\[(?:(\d+):)?(\d{1,2}):(\d{2})\]")
+ANSWER_TOKENS = 120  # answers to who/what/when questions run 15-50 tokens
+CATCH_UP_TOKENS = 80  # a catch-up's summary (its key moments follow it, word for word)
 FOLD_KEY_LINES = 6  # a folded part stands in the prefix as its most salient lines
 FOLDED_SHARE = 4  # folded parts may fill a quarter of the context; then they merge into one
 
@@ -201,13 +210,14 @@ class MeetingMemory:
             instruction = self._question(question, since, topic, passage, every)
             suffix = self.suffix(instruction, every, question)
             avoid = _unsaid(every, question) + ANSWER_NEVER
-            for piece in self.llm.complete(suffix, 200, use_prefix=use_prefix, avoid=avoid):
+            limit = CATCH_UP_TOKENS if since is not None or passage else ANSWER_TOKENS
+            for piece in self.llm.complete(suffix, limit, use_prefix=use_prefix, avoid=avoid):
                 if first is None:
                     first = time.perf_counter() - started
                 pieces.append(piece)
                 if on_text is not None:
                     on_text(piece)
-        text = cite("".join(pieces).strip() or NOT_DISCUSSED, lines, question)
+        text = cite(whole_sentences("".join(pieces)).strip() or NOT_DISCUSSED, lines, question)
         moments = key_moments(lines) if since is not None else key_moments(passage, 4)
         if moments:  # a catch-up: the key moments under the summary, word for word
             text += "\nKey moments:\n" + "\n".join(f"- {m.render()}" for m in moments)

@@ -8,7 +8,8 @@ inside the evidence range. Action items are scored for owner, due date and
 
 Speed: the meetings' transcripts are repeated into a ``--minutes`` long session;
 while a live --realtime replay runs beside it, questions are timed with the cached
-prefix and with the cache off (the whole prefix evaluated again), side by side.
+prefix and with the cache off (the whole prefix evaluated again), side by side; the
+cached answers with the model on every core and on one core fewer, alternating.
 
 Memory: the memory follows an ``--hours`` long session ten minutes at a time (folding
 as the context fills); RSS after each step, and its peak.
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -215,7 +218,12 @@ class LiveReplay:
 
 
 def speed(llm: LlamaCppLLM, pieces: list[tuple[list[dict], float]], minutes: float) -> dict:
-    """First token and whole answer at ``minutes``, cache on and off, beside a live replay."""
+    """First token and whole answer at ``minutes``, cache on and off, beside a live replay.
+
+    The cached answers are timed with the model on every core and on all but one (the
+    other left to the captions), alternating, twice each; the cache-off answer uses the
+    faster of the two.
+    """
     transcript = long_transcript(pieces, minutes)
     memory = MeetingMemory(llm)
     t0 = time.perf_counter()
@@ -226,23 +234,46 @@ def speed(llm: LlamaCppLLM, pieces: list[tuple[list[dict], float]], minutes: flo
         "Who agreed to fix the open mobile app bugs?",
         "When is the press release due?",
     ]
+    cores = os.cpu_count() or 1
+    counts = sorted({cores, max(1, cores - 1)}, reverse=True)
+    rounds: dict[int, list[list]] = {n: [] for n in counts}
     with LiveReplay():
-        cached = [memory.answer(q, transcript) for q in questions]
+        for _ in range(2):
+            for n in counts:
+                llm.threads = n
+                rounds[n].append([memory.answer(q, transcript) for q in questions])
+        by_threads = {n: _timings(rounds[n]) for n in counts}
+        best = min(counts, key=lambda n: max(by_threads[n]["first_token_s"]))
+        llm.threads = best
         uncached = memory.answer(questions[1], transcript, use_prefix=False)
+    cached = by_threads[best]
     return {
         "minutes": minutes,
         "prefix_tokens": llm.prefix_tokens,
         "folds": len(memory.folded),
         "prefix_build_s": build_s,
-        "cached_first_token_s": [a.first_token_s for a in cached],
-        "cached_total_s": [a.total_s for a in cached],
-        "cached_prompt_tokens": [a.prompt_tokens for a in cached],
+        "questions": questions,
+        "by_threads": by_threads,
+        "threads": best,
+        "cached_first_token_s": cached["first_token_s"],
+        "cached_total_s": cached["total_s"],
+        "cached_prompt_tokens": cached["prompt_tokens"],
         "uncached_first_token_s": uncached.first_token_s,
         "uncached_total_s": uncached.total_s,
-        "ratio_first_token": uncached.first_token_s
-        / max(1e-6, max(a.first_token_s for a in cached)),
-        "answers": [a.text for a in cached],
+        "ratio_first_token": uncached.first_token_s / max(1e-6, max(cached["first_token_s"])),
+        "answers": cached["answers"],
         "rss_mb": psutil.Process().memory_info().rss / 2**20,
+    }
+
+
+def _timings(rounds: list[list]) -> dict:
+    """Per question: the median over rounds of first token and whole answer; the answers."""
+    per_question = list(zip(*rounds, strict=True))
+    return {
+        "first_token_s": [statistics.median(a.first_token_s for a in q) for q in per_question],
+        "total_s": [statistics.median(a.total_s for a in q) for q in per_question],
+        "prompt_tokens": [a.prompt_tokens for a in rounds[0]],
+        "answers": [a.text for a in rounds[-1]],
     }
 
 
@@ -312,6 +343,14 @@ def main() -> None:
             f"cached {first:.2f} s, whole answer {max(timing['cached_total_s']):.2f} s; cache off: "
             f"first token {timing['uncached_first_token_s']:.1f} s, whole answer "
             f"{timing['uncached_total_s']:.1f} s ({timing['ratio_first_token']:.0f}x)"
+        )
+        print_table(
+            ["threads", "question", "first token (s)", "whole answer (s)"],
+            [
+                [n, q, f"{t['first_token_s'][i]:.2f}", f"{t['total_s'][i]:.2f}"]
+                for n, t in timing["by_threads"].items()
+                for i, q in enumerate(timing["questions"])
+            ],
         )
     if "memory" in parts:
         memory_use = payload["long_session"] = long_session_memory(llm, pieces, args.hours)

@@ -42,11 +42,13 @@ class LlamaCppLLM:
         except ImportError as exc:
             raise ModelNotFoundError(f"the language-model runtime is missing; {_HINT}") from exc
         path = gguf_model(str(model))
+        self._threads = threads or max(1, os.cpu_count() or 2)
         try:
             self._llm = Llama(
                 model_path=str(path),
                 n_ctx=context_tokens,
-                n_threads=threads or max(1, (os.cpu_count() or 2)),
+                n_threads=self._threads,
+                n_threads_batch=self._threads,
                 n_batch=batch,
                 verbose=False,
             )
@@ -58,6 +60,19 @@ class LlamaCppLLM:
         self._prefix: list[int] = []  # tokens of the cached prefix, evaluated in order
         self._lock = threading.Lock()  # one user of the context at a time
         self._eos = {self._llm.token_eos(), *self._special_stops()}
+
+    @property
+    def threads(self) -> int:
+        """How many CPU threads evaluate and generate."""
+        return self._threads
+
+    @threads.setter
+    def threads(self, count: int) -> None:
+        if count < 1:
+            raise ValueError(f"threads must be at least 1, not {count}")
+        with self._lock:
+            self._llm._ctx.set_n_threads(count, count)
+            self._threads = count
 
     @property
     def prefix_tokens(self) -> int:

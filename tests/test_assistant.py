@@ -139,6 +139,9 @@ def test_a_catch_up_cites_only_moments_after_its_start(llm, transcript):
     answer = answer_question(llm, transcript, "What did I miss since 1:03?")
     assert answer.citations, answer.text
     assert all(end >= 63 for _, end in answer.citations), answer
+    summary, moments = answer.text.split("\nKey moments:\n")
+    assert summary.rstrip()[-1] in ".!?]", "the summary ends in a whole sentence"
+    assert moments.startswith("- [01:"), moments
 
 
 def test_a_short_catch_up_is_said_word_for_word_not_padded_out(llm, transcript):
@@ -282,6 +285,14 @@ def test_a_question_costs_only_its_own_tokens_and_leaves_the_prefix_as_it_was(ll
     assert first.prompt_tokens < before / 2
     again = memory.answer("When is the press release due?", transcript)
     assert again.text == first.text
+    cores = llm.threads
+    try:  # fewer threads (a core left to the captions) change the speed, not the answer
+        llm.threads = 1
+        assert memory.answer("When is the press release due?", transcript).text == first.text
+    finally:
+        llm.threads = cores
+    with pytest.raises(ValueError, match="at least 1"):
+        llm.threads = 0
 
 
 def test_action_items_name_owners_due_dates_and_moments(llm, transcript):

@@ -1,0 +1,32 @@
+"""Fast checks of how answers are tidied before they are cited."""
+
+from __future__ import annotations
+
+import pytest
+
+from roomtone.assistant.grounding import whole_sentences
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        # cut at the token limit in the middle of a sentence: the fragment goes
+        (
+            "Since 1:03, Alice set the date [01:07]. Then Carol proposed the March",
+            "Since 1:03, Alice set the date [01:07].",
+        ),
+        ("- Nina called [01:33].\n- The team will", "- Nina called [01:33]."),
+        ("Is it late? Yes [00:10] [00:12]. And", "Is it late? Yes [00:10] [00:12]."),
+        # finished answers stay as they are
+        ("Bob will fix the bugs by Friday [00:27].", "Bob will fix the bugs by Friday [00:27]."),
+        (
+            "Bob fixes the bugs [00:27]. Carol writes [01:54]",
+            "Bob fixes the bugs [00:27]. Carol writes [01:54]",
+        ),
+        # a decimal point is not a sentence's end, and a fragment alone is kept
+        ("George closed 1.2 million in", "George closed 1.2 million in"),
+        ("Tom | send the report | Tuesday", "Tom | send the report | Tuesday"),
+    ],
+)
+def test_an_unfinished_last_sentence_is_dropped(written, kept):
+    assert whole_sentences(written) == kept
