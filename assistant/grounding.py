@@ -110,9 +110,10 @@ _MONTHS = (
 )  # fmt: skip
 _TIMES_OF_DAY = ("noon", "midnight", "tonight", "tomorrow", "yesterday", "weekend")
 CHECKED_WORDS = (*_WEEKDAYS, *_MONTHS, *_TIMES_OF_DAY)
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
-# a sentence's end: its mark and any citations after it, then a space, a new line or the end
+# a sentence: up to its mark (a point between digits, as in 1.2, is not one)
+_SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|$)")
 _CITATION_AT_END = re.compile(r"\[(?:\d+:)?\d{1,2}:\d{2}\]$")
+# a sentence's end: its mark and any citations after it, then a space, a new line or the end
 _FINISHED = re.compile(r"[.!?]+(?:\s*\[(?:\d+:)?\d{1,2}:\d{2}\])*(?=\s|$)")
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from roomtone.assistant.grounding import whole_sentences
+from roomtone.assistant.grounding import cite, whole_sentences
+from roomtone.assistant.transcript import Line
 
 
 @pytest.mark.parametrize(
@@ -30,3 +31,12 @@ from roomtone.assistant.grounding import whole_sentences
 )
 def test_an_unfinished_last_sentence_is_dropped(written, kept):
     assert whole_sentences(written) == kept
+
+
+def test_a_citation_never_lands_inside_a_number():
+    lines = [
+        Line(128.0, 135.0, "I closed 1.2 million dollars in new contracts.", "George"),
+        Line(136.0, 140.0, "The Henderson deal slipped to next quarter.", "Dana"),
+    ]
+    cited = cite("George closed 1.2 million dollars in new contracts.", lines)
+    assert cited == "George closed 1.2 million dollars in new contracts [02:08]."
