@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sqlite3
 import sys
 import time
@@ -279,7 +280,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
         model_name = str(recognizer.model_dir)
     else:
         captioner, model_name = _audio_llm_captioner(args)
-    llm = _assistant_llm(args.llm) if args.assistant else None
+    llm = _assistant_llm(args.llm, beside_captions=True) if args.assistant else None
     store = _open_store(args.session, must_exist=False)
     point = _resume_point(store, args.session) if args.resume else None
     if point is not None:
@@ -496,7 +497,8 @@ def _stored_asker(args: argparse.Namespace, store: Any, session_id: int) -> Any:
 
     if not args.assistant:
         return None
-    return StoredSessionAsker(_assistant_llm(args.llm), session_transcript(store, session_id))
+    llm = _assistant_llm(args.llm, beside_captions=False)
+    return StoredSessionAsker(llm, session_transcript(store, session_id))
 
 
 def _minutes_exporter(store: Any, session_id: int) -> Any:
@@ -685,13 +687,18 @@ def _audio_llm_captioner(args: argparse.Namespace) -> tuple[Any, str]:
         raise CliError(str(exc)) from exc
 
 
-def _assistant_llm(name: str) -> Any:
-    """The local LLM for the live assistant; a clear error if it cannot be loaded."""
+def _assistant_llm(name: str, beside_captions: bool) -> Any:
+    """The local LLM for the assistant; a clear error if it cannot be loaded.
+
+    ``beside_captions``: it shares the machine with live captioning, so it leaves one
+    core to the captions (answers came as fast or faster that way; docs/benchmarks.md).
+    """
     from .plugins.llm_llamacpp import LlamaCppLLM
     from .plugins.model_files import ModelNotFoundError
 
+    threads = max(1, (os.cpu_count() or 2) - 1) if beside_captions else None
     try:
-        return LlamaCppLLM(name)
+        return LlamaCppLLM(name, threads=threads, batch_threads=threads)
     except ModelNotFoundError as exc:
         raise CliError(str(exc)) from exc
 

@@ -240,11 +240,11 @@ def speed(llm: LlamaCppLLM, pieces: list[tuple[list[dict], float]], minutes: flo
     with LiveReplay():
         for _ in range(2):
             for n in counts:
-                llm.threads = n
+                llm.set_threads(n, n)
                 rounds[n].append([memory.answer(q, transcript) for q in questions])
         by_threads = {n: _timings(rounds[n]) for n in counts}
         best = min(counts, key=lambda n: max(by_threads[n]["first_token_s"]))
-        llm.threads = best
+        llm.set_threads(best, best)
         uncached = memory.answer(questions[1], transcript, use_prefix=False)
     cached = by_threads[best]
     return {

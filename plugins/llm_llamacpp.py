@@ -35,6 +35,7 @@ class LlamaCppLLM:
         *,
         context_tokens: int = 8_192,
         threads: int | None = None,
+        batch_threads: int | None = None,
         batch: int = 256,
     ) -> None:
         try:
@@ -42,13 +43,14 @@ class LlamaCppLLM:
         except ImportError as exc:
             raise ModelNotFoundError(f"the language-model runtime is missing; {_HINT}") from exc
         path = gguf_model(str(model))
-        self._threads = threads or max(1, os.cpu_count() or 2)
+        cores = max(1, os.cpu_count() or 2)
+        self._threads = (threads or cores, batch_threads or cores)
         try:
             self._llm = Llama(
                 model_path=str(path),
                 n_ctx=context_tokens,
-                n_threads=self._threads,
-                n_threads_batch=self._threads,
+                n_threads=self._threads[0],
+                n_threads_batch=self._threads[1],
                 n_batch=batch,
                 verbose=False,
             )
@@ -62,17 +64,17 @@ class LlamaCppLLM:
         self._eos = {self._llm.token_eos(), *self._special_stops()}
 
     @property
-    def threads(self) -> int:
-        """How many CPU threads evaluate and generate."""
+    def threads(self) -> tuple[int, int]:
+        """CPU threads that generate (one token at a time) and that evaluate prompts."""
         return self._threads
 
-    @threads.setter
-    def threads(self, count: int) -> None:
-        if count < 1:
-            raise ValueError(f"threads must be at least 1, not {count}")
+    def set_threads(self, generate: int, evaluate: int) -> None:
+        """Use ``generate`` threads to write answers and ``evaluate`` to read prompts."""
+        if min(generate, evaluate) < 1:
+            raise ValueError(f"threads must be at least 1, not {generate}/{evaluate}")
         with self._lock:
-            self._llm._ctx.set_n_threads(count, count)
-            self._threads = count
+            self._llm._ctx.set_n_threads(generate, evaluate)
+            self._threads = (generate, evaluate)
 
     @property
     def prefix_tokens(self) -> int:

@@ -287,12 +287,12 @@ def test_a_question_costs_only_its_own_tokens_and_leaves_the_prefix_as_it_was(ll
     assert again.text == first.text
     cores = llm.threads
     try:  # fewer threads (a core left to the captions) change the speed, not the answer
-        llm.threads = 1
+        llm.set_threads(1, 1)
         assert memory.answer("When is the press release due?", transcript).text == first.text
     finally:
-        llm.threads = cores
+        llm.set_threads(*cores)
     with pytest.raises(ValueError, match="at least 1"):
-        llm.threads = 0
+        llm.set_threads(0, 1)
 
 
 def test_action_items_name_owners_due_dates_and_moments(llm, transcript):
