@@ -24,7 +24,8 @@ OFF_TOPIC_BELOW = 0.40
 CITE_FROM = 0.30  # a sentence closer than this to no line gets no citation
 ALSO_CITE = 0.85  # a second line scoring this share of the best one is cited as well
 NOT_DISCUSSED = "Not discussed."
-_CITATION = re.compile(r"\s*\[(?:\d+:)?\d{1,2}:\d{2}\]")
+_STAMP = r"\[(?:\d+:)?\d{1,2}:\d{2}\]"  # a moment cited as [mm:ss] or [h:mm:ss]
+_CITATION = re.compile(r"\s*" + _STAMP)
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _STOP = frozenset(
     [
@@ -112,9 +113,9 @@ _TIMES_OF_DAY = ("noon", "midnight", "tonight", "tomorrow", "yesterday", "weeken
 CHECKED_WORDS = (*_WEEKDAYS, *_MONTHS, *_TIMES_OF_DAY)
 # a sentence: up to its mark (a point between digits, as in 1.2, is not one)
 _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|$)")
-_CITATION_AT_END = re.compile(r"\[(?:\d+:)?\d{1,2}:\d{2}\]$")
+_CITATION_AT_END = re.compile(_STAMP + "$")
 # a sentence's end: its mark and any citations after it, then a space, a new line or the end
-_FINISHED = re.compile(r"[.!?]+(?:\s*\[(?:\d+:)?\d{1,2}:\d{2}\])*(?=\s|$)")
+_FINISHED = re.compile(r"[.!?]+(?:\s*" + _STAMP + r")*(?=\s|$)")
 
 
 def off_topic(question: str, lines: list[Line]) -> bool:
