@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sqlite3
 import sys
 import time
@@ -691,12 +690,12 @@ def _assistant_llm(name: str, beside_captions: bool) -> Any:
     """The local LLM for the assistant; a clear error if it cannot be loaded.
 
     ``beside_captions``: it shares the machine with live captioning, so it leaves one
-    core to the captions (answers came as fast or faster that way; docs/benchmarks.md).
+    core to the captions.
     """
-    from .plugins.llm_llamacpp import LlamaCppLLM
+    from .plugins.llm_llamacpp import LlamaCppLLM, threads_beside_captions
     from .plugins.model_files import ModelNotFoundError
 
-    threads = max(1, (os.cpu_count() or 2) - 1) if beside_captions else None
+    threads = threads_beside_captions() if beside_captions else None
     try:
         return LlamaCppLLM(name, threads=threads, batch_threads=threads)
     except ModelNotFoundError as exc:

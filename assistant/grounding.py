@@ -116,6 +116,12 @@ _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|$)")
 _CITATION_AT_END = re.compile(_STAMP + "$")
 # a sentence's end: its mark and any citations after it, then a space, a new line or the end
 _FINISHED = re.compile(r"[.!?]+(?:\s*" + _STAMP + r")*(?=\s|$)")
+# how a transcript line opens: "- [01:07] Bob (emphatic): " (a list mark and time optional)
+_LINE_OPENING = re.compile(
+    r"^[ \t]*(?:[-*•][ \t]*)?(?:" + _STAMP + r"[ \t]*)?[A-Z][\w']*(?:[ \t]+\([^)\n]*\))?:[ \t]",
+    re.MULTILINE,
+)
+COPIED_WORDS = 4  # this many words after a line's opening, as a line says them: a copy
 
 
 def off_topic(question: str, lines: list[Line]) -> bool:
@@ -181,6 +187,26 @@ def whole_sentences(text: str) -> str:
     if not ends or _CITATION_AT_END.search(text):  # a cited fact ends there
         return text
     return text[: ends[-1]]
+
+
+def copied_line_at(text: str, lines: list[Line]) -> int | None:
+    """Where ``text`` starts writing a line of ``lines`` out again ("Bob: Right, the ...").
+
+    A small model asked for a catch-up sometimes copies the transcript instead of summing
+    it up; the key moments under a catch-up already give the lines word for word.
+    """
+    said = None
+    for opening in _LINE_OPENING.finditer(text):
+        rest = text[opening.end() :].split("\n", 1)[0]
+        words = [w.lower() for w in _WORD.findall(rest)][:COPIED_WORDS]
+        if len(words) < COPIED_WORDS:
+            continue
+        if said is None:
+            said = [f" {' '.join(_WORD.findall(line.text.lower()))} " for line in lines]
+        run = f" {' '.join(words)} "
+        if any(run in line for line in said):
+            return opening.start()
+    return None
 
 
 def cite(answer: str, lines: list[Line], question: str = "") -> str:

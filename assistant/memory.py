@@ -20,6 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,16 +29,17 @@ import numpy as np
 from ..plugins.base import PrefixLLM
 from ..streaming.clock import format_clock
 from .catch_up import catch_up_start, catch_up_topic
-from .clauses import closest_clause
+from .clauses import clauses, closest_clause
 from .grounding import (
     CHECKED_WORDS,
     NOT_DISCUSSED,
     cite,
+    copied_line_at,
     off_topic,
     unsaid,
     whole_sentences,
 )
-from .retrieval import embed_lines, similarities, topic_passage
+from .retrieval import embed_texts, similarities, topic_passage
 from .salience import key_moments
 from .transcript import LINE_GAP_SECONDS, Line, Transcript
 
@@ -162,7 +164,8 @@ class MeetingMemory:
                 self.llm.extend(line.render() + "\n")
                 self._lines.append(line)
                 evaluated += 1
-            embed_lines([line])  # ready for the off-topic gate and citations
+            if not line.sound:  # ready for the off-topic gate, citations and who-questions
+                embed_texts([line.text, *(clause.words for clause in clauses(line))])
 
     def answer(
         self,
@@ -204,23 +207,34 @@ class MeetingMemory:
             return Answer(said, cited_lines(said, every), total, total, 0)
         topic = catch_up_topic(question) if since is None else None
         passage = topic_passage(lines, topic) if topic else []
+        # a catch-up: the key moments go under the summary, word for word
+        moments = key_moments(lines) if since is not None else key_moments(passage, 4)
         first = None
-        pieces = []
+        written = ""
         with self._lock:
             instruction = self._question(question, since, topic, passage, every)
             suffix = self.suffix(instruction, every, question)
             avoid = _unsaid(every, question) + ANSWER_NEVER
             limit = CATCH_UP_TOKENS if since is not None or passage else ANSWER_TOKENS
-            for piece in self.llm.complete(suffix, limit, use_prefix=use_prefix, avoid=avoid):
-                if first is None:
-                    first = time.perf_counter() - started
-                pieces.append(piece)
-                if on_text is not None:
-                    on_text(piece)
-        text = cite(whole_sentences("".join(pieces)).strip() or NOT_DISCUSSED, lines, question)
-        moments = key_moments(lines) if since is not None else key_moments(passage, 4)
-        if moments:  # a catch-up: the key moments under the summary, word for word
-            text += "\nKey moments:\n" + "\n".join(f"- {m.render()}" for m in moments)
+            stream = self.llm.complete(suffix, limit, use_prefix=use_prefix, avoid=avoid)
+            with closing(stream):  # stopping early frees the model at once
+                for piece in stream:
+                    if first is None:
+                        first = time.perf_counter() - started
+                    written += piece
+                    if on_text is not None:
+                        on_text(piece)
+                    copied = copied_line_at(written, lines) if moments else None
+                    if copied is not None:  # the key moments give the lines it copies
+                        written = written[:copied]
+                        break
+        summary = whole_sentences(written).strip()
+        if moments:
+            said = "\n".join(f"- {m.render()}" for m in moments)
+            text = (cite(summary, lines, question) + "\n" if summary else "") + "Key moments:\n"
+            text += said
+        else:
+            text = cite(summary or NOT_DISCUSSED, lines, question)
         total = time.perf_counter() - started
         return Answer(
             text=text,

@@ -32,11 +32,10 @@ def _embedding(text: str) -> np.ndarray:
     return _encoder().encode([text], normalize_embeddings=True)[0]
 
 
-def embed_lines(lines: list[Line]) -> None:
-    """Embed the lines' texts ahead of questions (the memory does this as lines close)."""
-    for line in lines:
-        if not line.sound:
-            _embedding(line.text)
+def embed_texts(texts: list[str]) -> None:
+    """Embed texts ahead of questions (the memory does this as lines close)."""
+    for text in texts:
+        _embedding(text)
 
 
 def similarities(query: str, lines: list[Line]) -> np.ndarray:

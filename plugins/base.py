@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
@@ -147,9 +147,10 @@ class PrefixLLM(Protocol):
         max_tokens: int = 256,
         use_prefix: bool = True,
         avoid: tuple[str, ...] = (),
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Stream the greedy completion of prefix + ``suffix``; the prefix is kept.
 
         ``avoid``: words the completion must not write (as given or capitalised).
+        Closing the stream early stops the model there.
         """
         ...

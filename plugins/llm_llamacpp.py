@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,14 @@ from .model_files import ModelNotFoundError, gguf_model
 
 _SCRATCH = 1  # the sequence a spliced text is evaluated in before it joins the prefix
 _HINT = "pip install llama-cpp-python (built from source: CMAKE_ARGS=-DGGML_NATIVE=OFF)"
+
+
+def threads_beside_captions() -> int:
+    """Threads for llama.cpp when live captions share the machine: all cores but one.
+
+    Answers came as fast or faster that way beside a live replay (docs/benchmarks.md).
+    """
+    return max(1, (os.cpu_count() or 2) - 1)
 
 
 class LlamaCppLLM:
@@ -164,7 +172,7 @@ class LlamaCppLLM:
         max_tokens: int = 256,
         use_prefix: bool = True,
         avoid: tuple[str, ...] = (),
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Stream the answer to prefix + ``suffix`` (greedy); the prefix is kept as it was.
 
         ``use_prefix=False`` evaluates everything from scratch (the benchmark's

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from .base import LLMCapabilities, avoided_forms
 
@@ -93,7 +93,7 @@ class OpenAICompatibleLLM:
         max_tokens: int = 256,
         use_prefix: bool = True,
         avoid: tuple[str, ...] = (),
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Stream the completion of prefix + ``suffix`` (greedy).
 
         ``avoid`` goes as vLLM's ``bad_words``; servers without it (llama.cpp's,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roomtone.assistant.grounding import cite, whole_sentences
+from roomtone.assistant.grounding import cite, copied_line_at, whole_sentences
 from roomtone.assistant.transcript import Line
 
 
@@ -40,3 +40,27 @@ def test_a_citation_never_lands_inside_a_number():
     ]
     cited = cite("George closed 1.2 million dollars in new contracts.", lines)
     assert cited == "George closed 1.2 million dollars in new contracts [02:08]."
+
+
+CLOUD_COSTS = [  # dev_m01 as a --fast replay heard it
+    Line(128.0, 134.0, "Right, the server cost went up by 20% this month.", "Bob"),
+    Line(135.0, 139.0, "20%? Not if we more than we plan for marketing.", "Carol", "emphatic"),
+    Line(148.0, 152.0, "Roughly $8,000 a month, which gets us back to the budget.", "Bob"),
+]
+
+
+@pytest.mark.parametrize(
+    ("written", "at"),
+    [
+        # the 1.5B model's catch-up about the cloud costs, as it began (2026-11-30)
+        (" Bob: Right, the server cost went up by 20% this month", 0),
+        ("Costs rose by a fifth.\n- [02:15] Carol (emphatic): 20%? Not if we more", 23),
+        # its own words, even in a line's shape, are a summary
+        ("Bob: the cost rose 20% and caching brings it back to budget.", None),
+        ("The server cost went up by 20% this month [02:08].", None),
+        # too few words after the opening to tell yet
+        (" Bob: Right, the server", None),
+    ],
+)
+def test_a_line_written_out_again_is_found_where_it_starts(written, at):
+    assert copied_line_at(written, CLOUD_COSTS) == at
