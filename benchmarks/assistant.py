@@ -360,7 +360,7 @@ def main() -> None:
         )
     name = "assistant" + (f"_{args.only}" if args.only else "")
     if args.llm != DEFAULT_LLM:  # another model's results beside the bundled one's
-        name += "_" + Path(args.llm).stem
+        name += "_" + (Path(args.llm).stem if args.llm.endswith(".gguf") else args.llm)
     path = write_results(name, payload)
     print(f"\nwrote {path}")
 
