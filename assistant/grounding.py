@@ -11,6 +11,7 @@ otherwise copies "Tuesday noon" from its prompt's example when the line it needs
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import numpy as np
 
@@ -195,18 +196,21 @@ def copied_line_at(text: str, lines: list[Line]) -> int | None:
     A small model asked for a catch-up sometimes copies the transcript instead of summing
     it up; the key moments under a catch-up already give the lines word for word.
     """
-    said = None
     for opening in _LINE_OPENING.finditer(text):
         rest = text[opening.end() :].split("\n", 1)[0]
         words = [w.lower() for w in _WORD.findall(rest)][:COPIED_WORDS]
         if len(words) < COPIED_WORDS:
             continue
-        if said is None:
-            said = [f" {' '.join(_WORD.findall(line.text.lower()))} " for line in lines]
         run = f" {' '.join(words)} "
-        if any(run in line for line in said):
+        if any(run in _spoken_words(line.text) for line in lines):
             return opening.start()
     return None
+
+
+@cache
+def _spoken_words(text: str) -> str:
+    """A line's words, lower-cased, one space apart and around ("Right, the" -> " right the ")."""
+    return f" {' '.join(_WORD.findall(text.lower()))} "
 
 
 def cite(answer: str, lines: list[Line], question: str = "") -> str:

@@ -224,8 +224,8 @@ class MeetingMemory:
                     written += piece
                     if on_text is not None:
                         on_text(piece)
-                    copied = copied_line_at(written, lines) if moments else None
-                    if copied is not None:  # the key moments give the lines it copies
+                    copied = copied_line_at(written, every) if moments else None
+                    if copied is not None:  # a line of the meeting, not a summary of it
                         written = written[:copied]
                         break
         summary = whole_sentences(written).strip()
