@@ -194,7 +194,8 @@ def copied_line_at(text: str, lines: list[Line]) -> int | None:
     """Where ``text`` starts writing a line of ``lines`` out again ("Bob: Right, the ...").
 
     A small model asked for a catch-up sometimes copies the transcript instead of summing
-    it up; the key moments under a catch-up already give the lines word for word.
+    it up; a copied line is no summary, and the key moments under a catch-up already give
+    its window's lines word for word.
     """
     for opening in _LINE_OPENING.finditer(text):
         rest = text[opening.end() :].split("\n", 1)[0]
