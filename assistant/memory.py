@@ -229,12 +229,10 @@ class MeetingMemory:
                         written = written[:copied]
                         break
         summary = whole_sentences(written).strip()
+        parts = [cite(summary, lines, question)] if summary else []
         if moments:
-            said = "\n".join(f"- {m.render()}" for m in moments)
-            text = (cite(summary, lines, question) + "\n" if summary else "") + "Key moments:\n"
-            text += said
-        else:
-            text = cite(summary or NOT_DISCUSSED, lines, question)
+            parts.append("Key moments:\n" + "\n".join(f"- {m.render()}" for m in moments))
+        text = "\n".join(parts) or NOT_DISCUSSED
         total = time.perf_counter() - started
         return Answer(
             text=text,
