@@ -14,9 +14,14 @@ minutes it measures, side by side in one run:
   the whole cache at each append, and ``sdpa``, which copies the grouped key/value
   heads) vs this runtime's reserved cache and grouped attention.
 
-Every chunk's encoder and prefill time is also recorded as the session grows.
+Every chunk's encoder and prefill time is also recorded as the session grows, with
+each chunk's latency (from its last second of audio arriving to the prefix holding it)
+and the live real-time factor (that work over the audio's duration, comparisons left
+out). At each mark the cached chunks' audio embeddings and the first answer token's
+logits are compared with the from-scratch pass (the drift of the dtype in use).
 
     python benchmarks/audio_llm_cache.py [--config small|4b] [--device cpu|cuda] [--minutes 40]
+        [--eval DIR]
 
 ``small`` is a CPU-sized config with the real structure; ``4b`` has MOSS-Audio-4B's
 shapes (a GPU). Writes benchmarks/results/audio_llm_cache[_4b].json.
@@ -25,6 +30,7 @@ shapes (a GPU). Writes benchmarks/results/audio_llm_cache[_4b].json.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -75,9 +81,11 @@ def config_4b() -> MossAudioConfig:
     return MossAudioConfig(audio=EncoderConfig(), language=language, adapter_hidden_size=8192)
 
 
-def meeting_audio(minutes: float) -> np.ndarray:
+def meeting_audio(minutes: float, eval_dir: Path = EVAL) -> np.ndarray:
     """The eval meetings one after another, repeated to ``minutes``."""
-    parts = [decode_file(f) for f in sorted(EVAL.glob("dev_m0*.flac"))]
+    parts = [decode_file(f) for f in sorted(eval_dir.glob("dev_m0*.flac"))]
+    if not parts:
+        raise SystemExit(f"no dev_m0*.flac meetings in {eval_dir}")
     audio = np.concatenate(parts)
     reps = int(np.ceil(minutes * 60 * 16000 / audio.size))
     return np.tile(audio, reps)[: int(minutes * 60 * 16000) + 640]
@@ -103,6 +111,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--minutes", type=float, default=40.0)
     parser.add_argument("--dtype", choices=("fp32", "bf16"), default=None)
+    parser.add_argument("--eval", type=Path, default=EVAL, help="folder of the eval meetings")
     args = parser.parse_args()
     device = torch.device(args.device)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}.get(
@@ -112,7 +121,7 @@ def main() -> None:
     config = small_config() if args.config == "small" else config_4b()
     with torch.device(device):
         model = MossAudioModel(config).to(dtype).eval()
-    audio = meeting_audio(args.minutes)
+    audio = meeting_audio(args.minutes, args.eval)
     marks = sorted({m for m in (1, 10, 20, 40) if m <= args.minutes})
     encoder = model.audio_encoder
 
@@ -125,22 +134,30 @@ def main() -> None:
     chunks: list[ChunkInputs] = []
     encode_s: dict[int, list[float]] = {}
     prefill_s: dict[int, list[float]] = {}
+    latency_s: dict[int, list[float]] = {}
+    live_work_s = 0.0
     rows, results = [], []
     step = 16000  # 1 s of audio per feed, as live capture sends it
     t_session = time.perf_counter()
     for at in range(0, audio.size, step):
         t_encode, done = timed(partial(cache.feed, audio[at : at + step], at), device)
+        live_work_s += t_encode
+        waited = t_encode  # a chunk is ready once its feed and every prefill before it ran
         for index, (embeds, deepstack) in done:
             chunk = ChunkInputs(index, embeds, deepstack)
             t_prefill, _ = timed(partial(prefix.extend_chunk, chunk), device)
+            live_work_s += t_prefill
+            waited += t_prefill
             chunks.append(chunk)
             minute = int((index + 1) * 4 // 60)
             encode_s.setdefault(minute, []).append(t_encode / len(done))
             prefill_s.setdefault(minute, []).append(t_prefill)
+            latency_s.setdefault(minute, []).append(waited)
         reached = (at + step) / 16000 / 60
         if marks and reached >= marks[0] and len(chunks) == marks[0] * 15:
             minute = marks.pop(0)
             results.append(compare(model, prefix, chunks, audio[: at + step], minute, device))
+            print(json.dumps(results[-1]), flush=True)  # kept even if a later mark fails
             r = results[-1]
             rows.append([minute, r["positions"], r["cached_chunk_s"], r["scratch_s"],
                          r["update_ratio"], r["cached_first_token_s"], r["first_token_ratio"],
@@ -148,21 +165,37 @@ def main() -> None:
     session_s = time.perf_counter() - t_session
     encode_by_minute = medians(encode_s)
     prefill_by_minute = medians(prefill_s)
+    latency_by_minute = medians(latency_s)
+    latencies = sorted(t for v in latency_s.values() for t in v)
     print_table(["minute", "positions", "new chunk cached s", "whole session again s",
                  "ratio", "1st answer token cached s", "ratio", "chunk prefill s",
                  "same on transformers defaults s"], rows)  # fmt: skip
     print_table(
-        ["minute", "encode one chunk s (median)", "prefill one chunk s (median)"],
-        [[m, encode_by_minute[m], prefill_by_minute[m]] for m in encode_by_minute],
-    )
+        ["minute", "encode one chunk s (median)", "prefill one chunk s (median)",
+         "chunk latency s (median)"],
+        [[m, encode_by_minute[m], prefill_by_minute[m], latency_by_minute[m]]
+         for m in encode_by_minute],
+    )  # fmt: skip
     audio_s = audio.size / 16000
-    print(f"{audio_s / 60:.1f} min of audio fed live in {session_s:.1f} s "
-          f"(real-time factor {session_s / audio_s:.3f}, comparisons included)")  # fmt: skip
+    live_rtf = live_work_s / audio_s
+    p95 = latencies[int(0.95 * (len(latencies) - 1))]
+    print(f"{audio_s / 60:.1f} min of audio fed live: live work {live_work_s:.1f} s "
+          f"(real-time factor {live_rtf:.4f}); chunk latency p95 {p95:.4f} s, "
+          f"max {latencies[-1]:.4f} s; {session_s:.1f} s with the comparisons")  # fmt: skip
+    peak_gb = None
+    if device.type == "cuda":
+        peak_gb = round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
+        print(f"{torch.cuda.get_device_name(device)}: peak memory allocated {peak_gb} GiB")
     name = "audio_llm_cache" + ("_4b" if args.config == "4b" else "")
     payload = {"config": args.config, "device": str(device), "dtype": str(dtype),
-               "minutes": args.minutes, "comparisons": results,
+               "device_name": torch.cuda.get_device_name(device) if device.type == "cuda"
+               else None, "minutes": args.minutes, "comparisons": results,
+               "live_work_s": round(live_work_s, 2), "live_real_time_factor": round(live_rtf, 5),
+               "chunk_latency_p95_s": round(p95, 4), "chunk_latency_max_s": round(latencies[-1], 4),
+               "peak_gpu_memory_gib": peak_gb,
                "median_encode_s_by_minute": encode_by_minute,
-               "median_prefill_s_by_minute": prefill_by_minute}  # fmt: skip
+               "median_prefill_s_by_minute": prefill_by_minute,
+               "median_chunk_latency_s_by_minute": latency_by_minute}  # fmt: skip
     print(f"wrote {write_results(name, payload)}")
 
 
@@ -195,20 +228,24 @@ def compare(model, prefix: SessionPrefix, chunks: list[ChunkInputs], audio: np.n
     cached_first = []
     for _ in range(3):
         with prefix.scratch():
-            t, _ = timed(lambda: int(torch.argmax(prefix.extend(QUESTION)[-1])), device)
+            t, cached_logits = timed(lambda: prefix.extend(QUESTION)[-1], device)
         cached_first.append(t)
 
-    def from_scratch() -> int:
+    def from_scratch() -> tuple[torch.Tensor, torch.Tensor]:
         encoded = encoder.encode_offline(torch.from_numpy(mel).to(device))
         embeds, deepstack = model.audio_inputs(encoded)
         ids = HEAD + [t for c in chunks for t in c.ids()]
         fresh = SessionPrefix(model)
-        fresh.extend(ids, (embeds, deepstack))
-        return int(torch.argmax(fresh.extend(QUESTION)[-1]))
+        fresh.extend(ids, (embeds, deepstack), logits_for=0)
+        logits = fresh.extend(QUESTION)[-1]
+        int(torch.argmax(logits))  # the first answer token
+        return embeds, logits
 
     # from scratch, one pass serves both comparisons: re-encoding and re-prefilling the
     # session is the update, and its first answer token comes after the question's tokens
-    scratch, _ = timed(from_scratch, device)
+    scratch, (scratch_embeds, scratch_logits) = timed(from_scratch, device)
+    n = sum(ch.tokens for ch in chunks)
+    embeds_diff = (torch.cat([ch.embeds for ch in chunks]) - scratch_embeds[:n]).abs().max()
     c, f = statistics.median(cached), statistics.median(cached_first)
     return {
         "minute": minute,
@@ -220,6 +257,9 @@ def compare(model, prefix: SessionPrefix, chunks: list[ChunkInputs], audio: np.n
         "first_token_ratio": round(scratch / f, 1),
         "prefill_s": round(statistics.median(prefill), 4),
         "prefill_defaults_s": round(statistics.median(prefill_defaults), 4),
+        "embeds_max_abs_diff": float(embeds_diff),
+        "first_token_logits_max_abs_diff": float((cached_logits - scratch_logits).abs().max()),
+        "first_token_same": int(torch.argmax(cached_logits)) == int(torch.argmax(scratch_logits)),
     }
 
 

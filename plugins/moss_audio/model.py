@@ -134,7 +134,8 @@ class AudioEncoder(nn.Module):
         x = x + sinusoid_positions(x.shape[1], x.shape[2], x.device).to(x.dtype)
         mask = None
         if min(tokens) < x.shape[1]:  # padded chunks in the batch: their keys are hidden
-            valid = torch.arange(x.shape[1], device=x.device)[None] < torch.tensor(tokens)[:, None]
+            counts = torch.tensor(tokens, device=x.device)[:, None]
+            valid = torch.arange(x.shape[1], device=x.device)[None] < counts
             mask = torch.zeros(valid.shape, dtype=x.dtype, device=x.device)
             mask = mask.masked_fill(~valid, torch.finfo(x.dtype).min)[:, None, None, :]
         taps: list[torch.Tensor] = [x] * len(self._taps)
