@@ -12,7 +12,8 @@ minutes it measures, side by side in one run:
 - time to the first answer token with the prefix cached vs prefilled afresh;
 - the new chunk's prefill on transformers' defaults (``DynamicCache``, which copies
   the whole cache at each append, and ``sdpa``, which copies the grouped key/value
-  heads) vs this runtime's reserved cache and grouped attention.
+  heads) vs this runtime's reserved cache and grouped attention, with and without
+  CUDA graph replay (on a CPU both run the same forward eagerly).
 
 Every chunk's encoder and prefill time is also recorded as the session grows, with
 each chunk's latency (from its last second of audio arriving to the prefix holding it)
@@ -161,7 +162,8 @@ def main() -> None:
             r = results[-1]
             rows.append([minute, r["positions"], r["cached_chunk_s"], r["scratch_s"],
                          r["update_ratio"], r["cached_first_token_s"], r["first_token_ratio"],
-                         r["prefill_s"], r["prefill_defaults_s"]])  # fmt: skip
+                         r["prefill_s"], r["prefill_eager_s"],
+                         r["prefill_defaults_s"]])  # fmt: skip
     session_s = time.perf_counter() - t_session
     encode_by_minute = medians(encode_s)
     prefill_by_minute = medians(prefill_s)
@@ -169,7 +171,7 @@ def main() -> None:
     latencies = sorted(t for v in latency_s.values() for t in v)
     print_table(["minute", "positions", "new chunk cached s", "whole session again s",
                  "ratio", "1st answer token cached s", "ratio", "chunk prefill s",
-                 "same on transformers defaults s"], rows)  # fmt: skip
+                 "same without graphs s", "same on transformers defaults s"], rows)  # fmt: skip
     print_table(
         ["minute", "encode one chunk s (median)", "prefill one chunk s (median)",
          "chunk latency s (median)"],
@@ -216,6 +218,13 @@ def compare(model, prefix: SessionPrefix, chunks: list[ChunkInputs], audio: np.n
         cached.append(t)
     new_chunk = ChunkInputs(last.index + 1, *model.audio_inputs(encoder.encode_chunk(chunk_mel)))
     prefill = [timed(partial(extend_and_crop, prefix, new_chunk), device)[0] for _ in range(3)]
+    appends, prefix.appends = prefix.appends, None  # the same cache, without graph replay
+    try:
+        prefill_eager = [
+            timed(partial(extend_and_crop, prefix, new_chunk), device)[0] for _ in range(3)
+        ]
+    finally:
+        prefix.appends = appends
     defaults = on_transformers_defaults(model, prefix)
     config = model.language_model.config
     config._attn_implementation = "sdpa"
@@ -235,7 +244,7 @@ def compare(model, prefix: SessionPrefix, chunks: list[ChunkInputs], audio: np.n
         encoded = encoder.encode_offline(torch.from_numpy(mel).to(device))
         embeds, deepstack = model.audio_inputs(encoded)
         ids = HEAD + [t for c in chunks for t in c.ids()]
-        fresh = SessionPrefix(model)
+        fresh = SessionPrefix(model, graphs=False)
         fresh.extend(ids, (embeds, deepstack), logits_for=0)
         logits = fresh.extend(QUESTION)[-1]
         int(torch.argmax(logits))  # the first answer token
@@ -256,6 +265,7 @@ def compare(model, prefix: SessionPrefix, chunks: list[ChunkInputs], audio: np.n
         "cached_first_token_s": round(f, 4),
         "first_token_ratio": round(scratch / f, 1),
         "prefill_s": round(statistics.median(prefill), 4),
+        "prefill_eager_s": round(statistics.median(prefill_eager), 4),
         "prefill_defaults_s": round(statistics.median(prefill_defaults), 4),
         "embeds_max_abs_diff": float(embeds_diff),
         "first_token_logits_max_abs_diff": float((cached_logits - scratch_logits).abs().max()),
@@ -276,7 +286,7 @@ def extend_and_crop(prefix: SessionPrefix, chunk: ChunkInputs) -> None:
 
 def on_transformers_defaults(model: MossAudioModel, prefix: SessionPrefix) -> SessionPrefix:
     """A copy of the prefix held in transformers' ``DynamicCache``."""
-    copy = SessionPrefix(model, prefix.limit)
+    copy = SessionPrefix(model, prefix.limit, graphs=False)
     copy.cache = DynamicCache(
         ddp_cache_data=[(layer.keys.clone(), layer.values.clone()) for layer in prefix.cache.layers]
     )

@@ -8,6 +8,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from roomtone.plugins.moss_audio.attention import NAME as GROUPED_SDPA
+from roomtone.plugins.moss_audio.attention import folded_sdpa
 from roomtone.plugins.moss_audio.checkpoint import (
     CheckpointError,
     cache_bytes,
@@ -196,6 +197,58 @@ def test_grouped_key_value_heads_attend_as_transformers_sdpa_does(model, speech)
     finally:
         config._attn_implementation = GROUPED_SDPA
     assert (grouped - copied).abs().max() <= 1e-5
+
+
+def test_folded_queries_attend_as_copied_key_value_heads_do():
+    """The CUDA path's grouped attention: each key/value head's query heads end to end."""
+    gen = torch.Generator().manual_seed(5)
+    query = torch.randn(1, 8, 6, 16, generator=gen)
+    key, value = torch.randn(2, 1, 2, 30, 16, generator=gen)
+    past = 24  # six new positions after 24 held ones: each sees the past and itself
+    mask = (torch.arange(30)[None, :] <= past + torch.arange(6)[:, None])[None, None]
+    copied = torch.nn.functional.scaled_dot_product_attention(
+        query, key.repeat_interleave(4, 1), value.repeat_interleave(4, 1), attn_mask=mask
+    )
+    folded = folded_sdpa(query, key, value, mask, None)
+    assert folded.shape == (1, 6, 8, 16)
+    assert (folded.transpose(1, 2) - copied).abs().max() <= 1e-5
+    # a head reading the wrong key/value head would show
+    wrong = folded_sdpa(query, key.flip(1), value.flip(1), mask, None)
+    assert (wrong.transpose(1, 2) - copied).abs().max() > 1e-2
+
+
+@torch.inference_mode()
+def test_appends_over_the_whole_reserved_room_equal_the_eager_prefix(model, speech):
+    """The forward a CUDA graph records (run eagerly here): chunks and answer tokens."""
+    cache = encoder_cache(model)
+    chunks = [ChunkInputs(i, *model.audio_inputs(e)) for i, e in fed_in_pieces(cache, speech)]
+    assert all(chunk.tokens == 50 for chunk in chunks)  # whole chunks take the graphed path
+    eager, room = SessionPrefix(model, graphs=False), SessionPrefix(model, graphs=True)
+    answers, logits = [], []
+    for prefix in (eager, room):
+        prefix.extend(HEAD)
+        for chunk in chunks:
+            prefix.extend_chunk(chunk)
+        with prefix.scratch():
+            logits.append(prefix.extend(QUESTION))
+        with prefix.scratch():
+            answers.append(prefix.generate(QUESTION, 12, IM_END))
+        assert prefix.length == prefix.cache.get_seq_length() == len(prefix.ids)
+    assert room.appends is not None and sorted(room.appends.captured) == sorted(
+        {1, *(len(c.ids()) for c in chunks)}
+    )  # one forward per append length: the chunks' and a generated token's
+    assert room.cache.layers[0].reserved == model.config.max_positions
+    assert (logits[0] - logits[1]).abs().max() <= 1e-4
+    assert answers[0] == answers[1] and len(answers[0]) > 0
+    room.reset()  # an emptied prefix keeps its room and starts again at position 0
+    assert room.length == room.cache.get_seq_length() == 0
+    room.extend(HEAD)
+    room.extend_chunk(chunks[0])
+    eager.reset()
+    eager.extend(HEAD)
+    eager.extend_chunk(chunks[0])
+    with room.scratch(), eager.scratch():
+        assert (room.extend(QUESTION) - eager.extend(QUESTION)).abs().max() <= 1e-4
 
 
 @torch.inference_mode()

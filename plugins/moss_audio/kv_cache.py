@@ -36,6 +36,22 @@ class ReservedLayer(DynamicLayer):
         self.is_initialized = True
         self._expose()
 
+    def reserve_all(
+        self, shape: tuple[int, int, int], dtype: torch.dtype, device: torch.device
+    ) -> None:
+        """Reserve the whole context now, zeroed: [batch, heads, limit, dim] that never moves.
+
+        A CUDA graph reads and writes these buffers where they are, so they must not be
+        reallocated; zeros (not whatever memory held) keep masked-off positions finite.
+        """
+        batch, heads, dim = shape
+        self.device = device
+        self._keys = torch.zeros((batch, heads, self.limit, dim), dtype=dtype, device=device)
+        self._values = torch.zeros_like(self._keys)
+        self.length = 0
+        self.is_initialized = True
+        self._expose()
+
     def update(
         self, key_states: torch.Tensor, value_states: torch.Tensor, *args: object, **kwargs: object
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -50,6 +66,13 @@ class ReservedLayer(DynamicLayer):
         self.length = end
         self._expose()
         return self.keys, self.values
+
+    def filled_to(self, length: int) -> None:
+        """The buffers now hold ``length`` positions (written in place, by a CUDA graph)."""
+        if not 0 <= length <= self.reserved:
+            raise ValueError(f"{length} positions in a room of {self.reserved}")
+        self.length = length
+        self._expose()
 
     def _grow(self, needed: int) -> None:
         room = max(needed, min(2 * self._keys.shape[-2], self.limit))

@@ -7,6 +7,10 @@ of LLM layers 0..k-1 at its audio positions. Because DeepStack is a per-position
 addition and attention is causal, the cache after any number of extensions equals
 the cache of one prefill over the same tokens. A question (or a caption prompt) is
 appended inside :meth:`SessionPrefix.scratch`, answered, and cut off again.
+
+On a GPU, whole chunks and generated tokens are appended by CUDA graph replay
+(:mod:`.graphs`); everything else, and everything on a CPU, runs eagerly on the same
+cache.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import torch
 
 from ...streaming.time_markers import marker_layout, token_ids
 from .config import AUDIO_TOKEN_ID, DIGIT_TOKEN_IDS
+from .graphs import GraphedAppends
 from .kv_cache import reserved_cache
 from .model import MossAudioModel
 
@@ -51,11 +56,21 @@ class ChunkInputs:
 class SessionPrefix:
     """A growing KV cache over the session; a question costs only its own tokens."""
 
-    def __init__(self, model: MossAudioModel, limit: int | None = None) -> None:
+    def __init__(
+        self, model: MossAudioModel, limit: int | None = None, graphs: bool | None = None
+    ) -> None:
+        """A prefix over ``model``'s context (or ``limit`` positions).
+
+        ``graphs``: append whole chunks and single tokens through :class:`GraphedAppends`
+        (default: on a CUDA device; on a CPU the same forward runs without recording).
+        """
         self.model = model
         self.ids: list[int] = []  # every token in the cache (audio as its placeholder)
         self.limit = limit or model.config.max_positions
         self.cache = reserved_cache(model.language_model.config.num_hidden_layers, self.limit)
+        if graphs is None:
+            graphs = model.lm_head.weight.device.type == "cuda"
+        self.appends = GraphedAppends(model, self.cache.layers) if graphs else None
 
     @property
     def length(self) -> int:
@@ -83,29 +98,43 @@ class SessionPrefix:
         device = self.model.lm_head.weight.device
         tensor = torch.tensor([ids], device=device)
         embeds = self.model.language_model.get_input_embeddings()(tensor)
-        at_audio = tensor == AUDIO_TOKEN_ID
-        n_audio = int(at_audio.sum())
-        if audio is None and n_audio:
+        audio_at = [i for i, token in enumerate(ids) if token == AUDIO_TOKEN_ID]
+        if audio is None and audio_at:
             raise ValueError("audio placeholders without audio")
+        where = torch.tensor(audio_at, dtype=torch.long, device=device)
         if audio is not None:
             audio_embeds, deepstack = audio
-            if audio_embeds.shape[0] != n_audio or deepstack.shape[1] != n_audio:
-                raise ValueError(f"{n_audio} audio placeholders for {audio_embeds.shape[0]} "
-                                 "audio embeddings")  # fmt: skip
+            if audio_embeds.shape[0] != len(audio_at) or deepstack.shape[1] != len(audio_at):
+                raise ValueError(f"{len(audio_at)} audio placeholders for "
+                                 f"{audio_embeds.shape[0]} audio embeddings")  # fmt: skip
             embeds = embeds.clone()
-            embeds[at_audio] = audio_embeds.to(embeds.dtype)
+            embeds[0, where] = audio_embeds.to(embeds.dtype)
         else:
             deepstack = embeds.new_zeros((0, 0, embeds.shape[-1]))
-        with self.model.deepstack(at_audio, deepstack):
-            out = self.model.language_model(inputs_embeds=embeds, cache=self.cache, use_cache=True)
+        whole_chunk = audio is not None and len(audio_at) == TOKENS_PER_CHUNK
+        if self.appends is not None and (whole_chunk or len(ids) == 1):
+            dense = embeds.new_zeros((deepstack.shape[0], len(ids), embeds.shape[-1]))
+            dense[:, where] = deepstack.to(embeds.dtype)
+            hidden = self.appends.append(embeds, dense, self.length)
+        else:
+            with self.model.deepstack(tensor == AUDIO_TOKEN_ID, deepstack):
+                out = self.model.language_model(
+                    inputs_embeds=embeds, cache=self.cache, use_cache=True
+                )
+            hidden = out.last_hidden_state[0]
         self.ids += ids
-        hidden = out.last_hidden_state[0]
         keep = hidden.shape[0] if logits_for is None else logits_for
         return self.model.lm_head(hidden[hidden.shape[0] - keep :])
 
     def extend_chunk(self, chunk: ChunkInputs) -> None:
         """Append one chunk's audio tokens and markers."""
         self.extend(chunk.ids(), (chunk.embeds, chunk.deepstack), logits_for=0)
+
+    def reset(self) -> None:
+        """Hold nothing again (the cache's room, and any graphs over it, are kept)."""
+        if self.length:
+            self.cache.crop(-self.length)
+        self.ids.clear()
 
     @contextmanager
     def scratch(self) -> Iterator[None]:

@@ -181,7 +181,7 @@ class AudioSession:
 
     def _start_prefix(self, kept: list[ChunkInputs]) -> None:
         """A fresh prefix: system, the text memory, then the audio still kept."""
-        self.prefix = SessionPrefix(self.model, self.limit)
+        self.prefix.reset()
         head = f"<|im_start|>system\n{self.system}<|im_end|>\n<|im_start|>user\n"
         if self.notes:
             lines = [
