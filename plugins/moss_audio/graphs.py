@@ -13,6 +13,7 @@ graph serves any session length, at a cost that does not grow with the session
 (measured on an H200 at MOSS-Audio-4B's shapes: 46-47 ms per chunk from minute 0 to
 40, most of it attention over the 40,960 reserved positions; 11.6 ms per generated
 token).
+
 Whole chunks come in a few lengths (the time markers' digits change) and generated
 tokens in one, so only a handful of graphs are ever captured; anything else (a
 question, a partial chunk, a long prefill) runs eagerly on the same cache.
@@ -49,10 +50,7 @@ class _RoomWriter:
         self, key_states: torch.Tensor, value_states: torch.Tensor, layer_idx: int, *args, **kwargs
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Write this layer's new keys and values in place; the whole room back."""
-        layer = self.layers[layer_idx]
-        layer._keys.index_copy_(2, self.positions[0], key_states)
-        layer._values.index_copy_(2, self.positions[0], value_states)
-        return layer._keys, layer._values
+        return self.layers[layer_idx].write_at(self.positions[0], key_states, value_states)
 
 
 class GraphedAppends:

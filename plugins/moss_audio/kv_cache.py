@@ -67,6 +67,18 @@ class ReservedLayer(DynamicLayer):
         self._expose()
         return self.keys, self.values
 
+    def write_at(
+        self, positions: torch.Tensor, key_states: torch.Tensor, value_states: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Write keys and values at ``positions`` in place; the whole room back.
+
+        A graph's view of the cache: what lies past the filled part is masked off by the
+        caller.
+        """
+        self._keys.index_copy_(2, positions, key_states)
+        self._values.index_copy_(2, positions, value_states)
+        return self._keys, self._values
+
     def filled_to(self, length: int) -> None:
         """The buffers now hold ``length`` positions (written in place, by a CUDA graph)."""
         if not 0 <= length <= self.reserved:
