@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--title", help="session title (default: from the source)")
         p.add_argument(
+            "--people",
+            type=_people_option,
+            metavar='"NAME, NAME, ..."',
+            help="who is in the meeting (an invite's names): heard names are spelled "
+            "their way and a voice left over gets the name left over",
+        )
+        p.add_argument(
             "--keep-audio",
             action="store_true",
             help="also keep the raw audio (DB stem + .sessionN.wav) to re-process later",
@@ -135,6 +142,12 @@ def _parser() -> argparse.ArgumentParser:
     rename.add_argument("speaker", help="the label, e.g. S1")
     rename.add_argument("name", help="the name to show, e.g. Alice")
     rename.add_argument("--id", type=int, help="session id in the file (default: the latest)")
+    people = sub.add_parser(
+        "people", help="say who is in the meeting (names spelled their way; kept in the session)"
+    )
+    people.add_argument("session", metavar="SESSION", help="session database file")
+    people.add_argument("names", type=_people_option, help='e.g. "Kevin, Laura, Malik"')
+    people.add_argument("--id", type=int, help="session id in the file (default: the latest)")
 
     def llm_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("session", metavar="SESSION", help="session database file")
@@ -196,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve_past(args)
         if args.command == "rename":
             return _rename(args)
+        if args.command == "people":
+            return _people(args)
         if args.command in ("ask", "actions"):
             return _ask(args)
     except CliError as exc:
@@ -296,6 +311,10 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
         recorder(notice)
         print(f"roomtone: resuming session {session_id}: {notice['message']}", file=sys.stderr)
     earlier = list(store.events(session_id)) if point is not None else []
+    if args.people:
+        people = {"type": "people", "names": args.people}
+        recorder(people)
+        earlier.append(people)
     args.audio_path = None
     if args.keep_audio:
         args.audio_path = Path(args.session).with_suffix(f".session{session_id}.wav")
@@ -784,6 +803,30 @@ def _rename(args: argparse.Namespace) -> int:
         store.close()
     shown = " ".join(args.name.split())
     print(f"roomtone: {args.speaker} is now shown as {shown}", file=sys.stderr)
+    return 0
+
+
+def _people_option(text: str) -> list[str]:
+    from .assistant.people import parse_people
+
+    try:
+        return parse_people(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _people(args: argparse.Namespace) -> int:
+    from .assistant.store import SessionNotFoundError
+
+    store = _open_store(args.session, must_exist=True)
+    try:
+        session_id = _chosen_session(store, args)
+        store.set_people(session_id, args.names)
+    except (SessionNotFoundError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        store.close()
+    print(f"roomtone: session {session_id}: {', '.join(args.names)}", file=sys.stderr)
     return 0
 
 

@@ -5,13 +5,15 @@ next speaker; "Thanks, Alice" names the one who just spoke. Each such moment is 
 a label gets the name with the most votes, each name one label. Someone who introduces
 themselves and others ("I'm Kevin; Laura is here from QA and Malik from the database
 team") names everyone present: when one of those names and one speaker are left over,
-that speaker has it. Names people set with ``roomtone rename`` always win over these.
+that speaker has it; so does the meeting's list of people where one is given. Names
+people set with ``roomtone rename`` always win over these.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 _NAME = r"([A-Z][a-z]+)"
 _INTRODUCTION = re.compile(  # "I'm Kevin", "it's Julia", "Laura from QA here"
@@ -129,11 +131,16 @@ _NOT_NAMES = frozenset(
 )
 
 
-def names_from_address(lines: list[tuple[str | None, str]]) -> dict[str, str]:
-    """Label -> name from (speaker label, text) lines in time order."""
+def names_from_address(
+    lines: list[tuple[str | None, str]], people: Iterable[str] = ()
+) -> dict[str, str]:
+    """Label -> name from (speaker label, text) lines in time order.
+
+    ``people``: who is in the meeting (first names), as its organiser listed them.
+    """
     votes: Counter[tuple[str, str]] = Counter()
     refused: set[tuple[str, str]] = set()
-    present: set[str] = set()
+    present: set[str] = set(people)
     for i, (label, text) in enumerate(lines):
         if label is None:
             continue

@@ -175,6 +175,13 @@ class SessionStore:
             raise ValueError(f"session {session_id} has no speaker {label!r} (speakers: {known})")
         self.append(session_id, {"type": "name", "speaker": label, "name": name})
 
+    def set_people(self, session_id: int, names: list[str]) -> None:
+        """Say who is in the meeting; kept as a ``people`` event (the latest list wins)."""
+        from .people import parse_people
+
+        names = parse_people(", ".join(names))
+        self.append(self.check_session(session_id), {"type": "people", "names": names})
+
     def sessions(self) -> list[SessionInfo]:
         """Every session in the file, oldest first."""
         rows = self._db.execute(

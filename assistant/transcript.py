@@ -4,17 +4,19 @@
 Words of final captions are given to the speaker turn they fall in (a caption can run
 across a change of speaker), then joined into lines. Speakers carry the names people
 gave them (``rename``), else the names the meeting itself reveals
-(:mod:`.speaker_names`), else their labels.
+(:mod:`.speaker_names`), else their labels. Given the meeting's people (a ``people``
+event), heard names are spelled their way (:mod:`.people`).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..streaming.clock import format_clock
+from .people import first_names, respell_names
 from .speaker_names import names_from_address
 
 LINE_GAP_SECONDS = 2.0  # a longer pause starts a new line, even for the same speaker
@@ -52,6 +54,7 @@ class Transcript:
         self._tones: dict[str, dict[str, Any]] = {}
         self._turns: dict[str, dict[str, Any]] = {}
         self.names: dict[str, str] = {}  # set by people (`roomtone rename`)
+        self.people: list[str] = []  # the meeting's people, as given (`--people`)
         self._inferred: dict[str, str] = {}  # revealed by the meeting (speaker_names)
         self.heard_until = 0.0  # the furthest session time any event has reached
 
@@ -68,6 +71,9 @@ class Transcript:
             self._turns[str(event["id"])] = event
         elif kind == "name":
             self.names[str(event["speaker"])] = str(event["name"])
+        elif kind == "people":  # names are inferred again, with the list
+            self.people = [str(name) for name in event["names"]]
+            self._inferred = {}
         self.heard_until = max(self.heard_until, float(event.get("end") or 0.0))
 
     def copy(self) -> Transcript:
@@ -78,6 +84,7 @@ class Transcript:
         other._tones = dict(self._tones)
         other._turns = dict(self._turns)
         other.names = dict(self.names)
+        other.people = list(self.people)
         other._inferred = dict(self._inferred)
         other.heard_until = self.heard_until
         return other
@@ -92,7 +99,8 @@ class Transcript:
 
     def _names(self, speech: list[Line]) -> dict[str, str]:
         """Names inferred once stay (so the memory's lines do not change under it)."""
-        for label, name in names_from_address([(ln.speaker, ln.text) for ln in speech]).items():
+        said = [(ln.speaker, ln.text) for ln in speech]
+        for label, name in names_from_address(said, first_names(self.people)).items():
             if label not in self._inferred and name not in self._inferred.values():
                 self._inferred[label] = name
         return {**self._inferred, **self.names}
@@ -134,6 +142,9 @@ class Transcript:
             group.append((start, end, text))
         if group:
             lines.append(_line(group, speaker, tones))
+        people = first_names(self.people)
+        if people:
+            lines = [replace(ln, text=respell_names(ln.text, people)) for ln in lines]
         return lines
 
     def _words(self) -> list[tuple[float, float, str, str | None]]:

@@ -5,6 +5,8 @@ late-joiner question is asked at its ``asked_at`` (only what was heard by then),
 and scored: all keywords present (normalised, alternatives accepted) and a citation
 inside the evidence range. Action items are scored for owner, due date and
 ``said_at`` within 10 s; a cut of a meeting with no action items must give none.
+All of it twice, side by side: as heard, and with the session told who is in the
+meeting (its speakers' names, as an invite lists them: ``roomtone replay --people``).
 
 Speed: the meetings' transcripts are repeated into a ``--minutes`` long session;
 while a live --realtime replay runs beside it, questions are timed with the cached
@@ -103,8 +105,16 @@ def meeting_events(recognizer: WhisperCaptioner, audio: Path, saved: Path | None
     return events
 
 
-def accuracy(llm: LlamaCppLLM, events: list[dict], meeting: str) -> dict:
+def accuracy(llm: LlamaCppLLM, events: list[dict], meeting: str, people: bool) -> dict:
+    """Late-joiner answers and action items on one meeting.
+
+    ``people``: the session is told who is in the meeting (the speakers' names, as an
+    invite lists them; someone who is only talked about, like dev_m01's Priya, is not).
+    """
     truth = json.loads((EVAL / f"{meeting}.json").read_text())
+    if people:
+        names = [speaker["name"] for speaker in truth["speakers"].values()]
+        events = [{"type": "people", "names": names}, *events]
     memory = MeetingMemory(llm)
     answered = []
     for q in sorted(truth["questions"], key=lambda q: q["asked_at"]):
@@ -146,7 +156,9 @@ def accuracy(llm: LlamaCppLLM, events: list[dict], meeting: str) -> dict:
     }
 
 
-def no_action_meeting(llm: LlamaCppLLM, recognizer: WhisperCaptioner, saved: Path | None) -> list:
+def no_action_meeting(
+    llm: LlamaCppLLM, recognizer: WhisperCaptioner, saved: Path | None, people: bool
+) -> list:
     """dev_m03's opening (greetings and status, no task taken on) must give no action items."""
     import tempfile
 
@@ -159,6 +171,8 @@ def no_action_meeting(llm: LlamaCppLLM, recognizer: WhisperCaptioner, saved: Pat
         audio = decode_file(EVAL / "dev_m03_onboarding.flac")[: int(24.2 * 16000)]
         sf.write(path, audio, 16000, subtype="PCM_16")
         events = meeting_events(recognizer, path, saved)
+    if people:
+        events = [{"type": "people", "names": ["Julia", "Ivan"]}, *events]
     transcript = transcript_until(events, float("inf"))
     memory = MeetingMemory(llm)
     memory.update(transcript)
@@ -371,34 +385,55 @@ def report_accuracy(
     events: dict[str, list[dict]],
     saved: Path | None,
 ) -> dict:
-    """Answers and action items on every meeting, and the meeting with none; printed."""
-    results = [accuracy(llm, log, m) for m, log in events.items()]
-    invented = no_action_meeting(llm, recognizer, saved)
-    for r in results:
-        for q in r["questions"]:
-            mark = "ok" if q["keywords"] and q["cited"] else "--"
-            print(f"{mark} {r['meeting']}: {q['question']}\n     {q['answer']}")
-    rows = [
-        [
-            r["meeting"],
-            f"{r['answers_ok']}/{r['questions_asked']}",
-            f"{r['action_items_found']}/{r['action_items_true']}",
-            len(r["action_items_predicted"]),
-        ]
-        for r in results
-    ]
+    """Answers and action items on every meeting and the meeting with none, printed.
+
+    Twice, side by side: as heard, and told who is in each meeting (``--people``).
+    """
+    runs = {}
+    for people in (False, True):
+        results = [accuracy(llm, log, m, people) for m, log in events.items()]
+        invented = no_action_meeting(llm, recognizer, saved, people)
+        runs[people] = _accuracy_summary(results, invented)
+        if people:
+            continue
+        for r in results:
+            for q in r["questions"]:
+                mark = "ok" if q["keywords"] and q["cited"] else "--"
+                print(f"{mark} {r['meeting']}: {q['question']}\n     {q['answer']}")
     print(
         "\nAssistant accuracy (targets: >= 90% of answers with the keywords and a citation "
         "in the evidence;\naction-item recall >= 90%)\n"
     )
-    print_table(["meeting", "answers ok", "action items found", "predicted"], rows)
+    rows = []
+    for people, run in runs.items():
+        told = "told who is there" if people else "as heard"
+        rows += [
+            [
+                told,
+                r["meeting"],
+                f"{r['answers_ok']}/{r['questions_asked']}",
+                f"{r['action_items_found']}/{r['action_items_true']}",
+                len(r["action_items_predicted"]),
+            ]
+            for r in run["meetings"]
+        ]
+        rows.append(
+            [
+                told,
+                "all",
+                f"{run['answers_ok']:.2f}",
+                f"{run['action_item_recall']:.2f}",
+                f"invented {len(run['invented_action_items'])}",
+            ]
+        )
+    print_table(["people", "meeting", "answers ok", "action items found", "predicted"], rows)
+    return {**runs[False], "with_people": runs[True]}
+
+
+def _accuracy_summary(results: list[dict], invented: list) -> dict:
     answers = sum(r["answers_ok"] for r in results) / sum(r["questions_asked"] for r in results)
     recall = sum(r["action_items_found"] for r in results) / sum(
         r["action_items_true"] for r in results
-    )
-    print(
-        f"\nanswers ok {answers:.2f}; action-item recall {recall:.2f}; "
-        f"invented on a meeting with none: {len(invented)}"
     )
     return {
         "meetings": results,
