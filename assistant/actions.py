@@ -35,6 +35,8 @@ _NO_DUE = {"none", "no", "-", "n/a", "not given", "unknown", "due", "not specifi
 _DEADLINE = re.compile(r"\s+(?:by|before|until)\s+(.+?)\.?$")
 _ASKS = re.compile(NAMED_ASK + r"\b")
 _LABEL = re.compile(r"S\d+")
+_STAMP = re.compile(r"\s*\[(?:\d+:)?\d{1,2}:\d{2}\]")  # a citation the model wrote into a field
+_LOOSE_DUE_WORDS = {"next", "this", "end", "coming", "last"}  # "next" alone says no date
 SAME_TASK = 0.6  # tasks this alike, for one owner within 20 s, are one item
 
 
@@ -86,7 +88,11 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
     """Action items from the model's ``owner | task | due`` rows about ``line``.
 
     "I" is the line's speaker; "you" is whoever the line asks (by name, or who answers).
-    Rows without a named owner or a task are dropped.
+    Rows without a named owner or a task are dropped, and a due date the line does not
+    say (the model read it in a later line) is left for the line that says it. Where
+    the model found a task in the line, a clause it left out that gives a named
+    owner a task by a date is one too ("I'll post the job descriptions by next Monday.
+    Ethan, can you book the flights by the 15th?" is two tasks).
     """
     items = []
     for row in text.splitlines():
@@ -94,6 +100,7 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
         fields = [f.strip() for f in row.lstrip("-*• ").split("|")]
         if len(fields) < 2:
             continue
+        fields = [_STAMP.sub("", field).strip() for field in fields]
         owner, task = fields[0], fields[1].rstrip(".")
         due = fields[2] if len(fields) > 2 else ""
         owner = _named(owner, line, answerer)
@@ -102,12 +109,30 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
         if not content_words(task) & content_words(line.text):
             continue  # a task from another line: that line has its own verdict
         due = "" if due.lower().strip(".") in _NO_DUE else due.rstrip(".")
+        if not (content_words(due) - _LOOSE_DUE_WORDS) & content_words(line.text):
+            due = ""
         deadline = _DEADLINE.search(task)
         if not due and deadline:  # "have the estimate ready by next Wednesday"
             task, due = task[: deadline.start()], deadline.group(1)
         owner, task, due = _read_in_its_clause(owner, task, due, line)
         items.append(ActionItem(owner, task, due, round(line.start, 2)))
-    return items
+    return items + _left_out(items, line) if items else items
+
+
+def _left_out(items: list[ActionItem], line: Line) -> list[ActionItem]:
+    """Tasks by a date in clauses of ``line`` whose owner none of ``items`` has."""
+    owners = {item.owner.lower() for item in items}
+    found = []
+    for clause in clauses(line):
+        deadline = _CLAUSE_DUE.search(clause.task)
+        if clause.owner.lower() in owners or deadline is None:
+            continue
+        task = clause.task[: deadline.start()].strip(" ,")
+        if task:
+            due = deadline.group("by") or deadline.group("day")
+            found.append(ActionItem(clause.owner, task, due, round(line.start, 2)))
+            owners.add(clause.owner.lower())
+    return found
 
 
 def _read_in_its_clause(owner: str, task: str, due: str, line: Line) -> tuple[str, str, str]:

@@ -1,11 +1,12 @@
 """The assistant's memory of a meeting: a cached LLM prefix kept in step with the captions.
 
 The prefix is the system prompt and the meeting's lines, evaluated once and extended
-line by line as lines close. When a line already in the prefix changes (a second-pass
-revision, a speaker relabel), the prefix is cut back to that line and only the lines
-from there are evaluated again. A question is asked after the prefix (with the line
-still being spoken), answered, and the context is cut back to the prefix, so a question
-costs only its own tokens.
+line by line as lines close; the line still being spoken is evaluated as far as it has
+been said, and extended as it goes on, so a question asked while someone talks pays only
+for their last few words. When a line already in the prefix changes (a second-pass
+revision, a speaker relabel, its tone), the prefix is cut back to that line and only the
+lines from there are evaluated again. A question is asked after the prefix, answered,
+and the context is cut back to the prefix, so a question costs only its own tokens.
 
 When the meeting outgrows the context, the older half of the lines folds: its key
 lines (tasks, decisions, numbers and dates, word for word) take the half's place in the
@@ -100,6 +101,14 @@ class Answer:
         }
 
 
+@dataclass
+class Spoken:
+    """The line still being spoken, as far as the prefix holds it."""
+
+    text: str  # its rendering so far (no newline: it goes on)
+    mark: int  # the prefix position before it
+
+
 @dataclass(frozen=True)
 class Folded:
     """Lines folded out of the prefix; their key lines stand in for them."""
@@ -127,6 +136,7 @@ class MeetingMemory:
         self._marks: list[int] = []  # the prefix position before each of them
         self.folded: list[Folded] = []
         self.notes: dict[str, Any] = {}  # what others keep per meeting (action verdicts)
+        self._spoken: Spoken | None = None  # the open line, after the closed ones
         self._lock = threading.RLock()
         self.llm.reset(HEADER.format(system=SYSTEM))
         self._folded_at = self.llm.position  # the folded parts stand from here on
@@ -144,24 +154,29 @@ class MeetingMemory:
         """Bring the prefix in step with the transcript's closed lines; returns lines evaluated.
 
         A line is closed once a later line exists or its speaker has paused; the line
-        still being spoken waits for the question that needs it.
+        still being spoken is evaluated as far as it goes (and cut back if it changes).
         """
         with self._lock:
-            closed = self._closed(transcript)
+            lines = transcript.lines()
+            closed = self._closed(transcript, lines)
+            speaking = lines[len(closed)] if len(closed) < len(lines) else None
             self._rewind_to_first_change(closed)
         evaluated = 0
         while True:
             with self._lock:  # one line at a time, so a question never waits long
                 at = self._folded_lines + len(self._lines)
                 if at >= len(closed):
+                    if speaking is not None:
+                        self._follow_spoken(speaking.render())
                     return evaluated
                 line = closed[at]
                 budget = self.llm.capabilities.context_tokens - self._reserve
                 if self._lines and self.llm.prefix_tokens + self._cost(line) > budget:
                     self._fold()
                     continue
-                self._marks.append(self.llm.position)
-                self.llm.extend(line.render() + "\n")
+                spoken = self._spoken  # if held, this line starts where it does
+                self._marks.append(spoken.mark if spoken is not None else self.llm.position)
+                self.llm.extend(self._unevaluated(line.render() + "\n", closing=True))
                 self._lines.append(line)
                 evaluated += 1
             if not line.sound:  # ready for the off-topic gate, citations and who-questions
@@ -261,14 +276,13 @@ class MeetingMemory:
         with self._lock:
             tail = lines[self._folded_lines + len(self._lines) :]
             recalled = self._recall(topic) if topic else []
+            said = self._unevaluated("".join(line.render() + "\n" for line in tail))
         parts = []
-        if recalled:
+        if recalled:  # after the line being spoken, if the prefix holds part of it
             parts.append(
                 "Earlier lines that may matter:\n" + "".join(ln.render() + "\n" for ln in recalled)
             )
-        parts.extend(line.render() + "\n" for line in tail)
-        parts.append(instruction)
-        return "".join(parts)
+        return said + "".join(parts) + instruction
 
     def _question(
         self,
@@ -295,9 +309,36 @@ class MeetingMemory:
             scope = " " + TOPIC_CATCH_UP.format(topic=topic, start=start, end=end)
         return f"{said}\nQuestion: {question}{scope}" + ASSISTANT_TURN
 
-    def _closed(self, transcript: Transcript) -> list[Line]:
+    def _follow_spoken(self, text: str) -> None:
+        """Evaluate the line being spoken (rendered ``text``) as far as it has been said."""
+        budget = self.llm.capabilities.context_tokens - self._reserve
+        more = self._unevaluated(text)
+        if more and self.llm.prefix_tokens + len(self.llm.tokens(more)) <= budget:
+            at = self._spoken.mark if self._spoken is not None else self.llm.position
+            self.llm.extend(more)
+            self._spoken = Spoken(text, at)
+
+    def _unevaluated(self, text: str, closing: bool = False) -> str:
+        """What of ``text`` (the lines after the closed ones) the prefix does not hold yet.
+
+        The part of the line being spoken that the prefix holds counts if ``text`` goes
+        on from it; otherwise that part is cut from the prefix (the line changed).
+        ``closing``: ``text`` is that line, closed, now joining the prefix's lines.
+        """
+        spoken = self._spoken
+        if spoken is None:
+            return text
+        if text.startswith(spoken.text):
+            if closing:
+                self._spoken = None
+            return text[len(spoken.text) :]
+        self.llm.rewind(spoken.mark)
+        self._spoken = None
+        return text
+
+    def _closed(self, transcript: Transcript, lines: list[Line] | None = None) -> list[Line]:
         """The lines that will not grow any more: all up to the first one still open."""
-        lines = transcript.lines()
+        lines = transcript.lines() if lines is None else lines
         open_after = transcript.heard_until - LINE_GAP_SECONDS
         for i, line in enumerate(lines):
             if not line.sound and line.end > open_after:
@@ -317,6 +358,7 @@ class MeetingMemory:
         if same < len(self._lines):
             self.llm.rewind(self._marks[same])
             del self._lines[same:], self._marks[same:]
+            self._spoken = None
 
     def _cost(self, line: Line) -> int:
         return len(self.llm.tokens(line.render() + "\n"))
@@ -335,7 +377,9 @@ class MeetingMemory:
 
     @property
     def _folded_end(self) -> int:
-        return self._marks[0] if self._marks else self.llm.position
+        if self._marks:
+            return self._marks[0]
+        return self._spoken.mark if self._spoken is not None else self.llm.position
 
     def _replace(self, start: int, end: int, folded: Folded, lines: int) -> None:
         """Put ``folded`` at the prefix's ``start:end`` (there: its first ``lines`` lines)."""
@@ -345,6 +389,8 @@ class MeetingMemory:
         self.folded.append(folded)
         self._lines = self._lines[lines:]
         self._marks = [mark + moved for mark in self._marks[lines:]]
+        if self._spoken is not None:
+            self._spoken.mark += moved
 
     def _recall(self, question: str, top: int = 3) -> list[Line]:
         """Folded lines closer to the question than any line in the prefix, in time order.

@@ -226,6 +226,48 @@ def ask_raw(llm, question: str) -> str:
     return "".join(llm.complete(f"Question: {question}" + ASSISTANT_TURN, 40))
 
 
+def heard_by(seconds: float) -> Transcript:
+    """dev_m04 as far as it had been heard at ``seconds``."""
+    transcript = Transcript()
+    for row in POSTMORTEM_EVENTS.read_text().splitlines():
+        event = json.loads(row)
+        if event.get("end", 0.0) <= seconds:
+            transcript.add(event)
+    return transcript
+
+
+def test_the_line_being_spoken_is_read_as_it_goes_on_and_a_question_pays_for_none_of_it(llm):
+    memory = MeetingMemory(llm)
+    halfway = heard_by(84.9)  # Malik at 01:21, up to "... during the maintenance window,"
+    memory.update(halfway)
+    speaking = halfway.lines()[-1]
+    assert speaking.text.endswith("maintenance window,") and memory._spoken is not None
+    assert memory.suffix("", halfway.lines()) == "\n"  # the prefix holds all that was said
+    answer = memory.answer("When will the new connection limit be applied?", halfway)
+    assert "tonight" in answer.text and (81.02, 84.82) in answer.citations, answer
+    assert answer.prompt_tokens < len(llm.tokens(speaking.render()))
+    more = heard_by(87.5)  # "... and I'll write the pipeline check by Thursday."
+    with EvaluatedTokens(llm) as evaluated:
+        memory.update(more)
+    went_on = more.lines()[-1].render()[len(speaking.render()) :]
+    assert evaluated.count == len(llm.tokens(went_on))  # only the words said since
+    answer = memory.answer("When will the pipeline check be written?", more)
+    assert "Thursday" in answer.text, answer
+    toned = more.copy()  # the turn's tone comes when it ends: the line reads differently
+    toned.add({"type": "emotion", "turn": "x", "start": 81.0, "end": 87.0, "label": "calm"})
+    with EvaluatedTokens(llm) as evaluated:
+        memory.update(toned)
+    assert evaluated.count == len(llm.tokens(toned.lines()[-1].render()))  # read again, whole
+    closed = heard_by(97.0)  # Kevin has spoken since: Malik's line is closed
+    memory.update(closed)
+    assert memory._spoken is not None  # Kevin's line, going on
+    assert memory._lines == memory._closed(closed) and memory._lines[-2].start == 81.02
+    held = llm._llm.detokenize(llm._prefix).decode()
+    fresh = MeetingMemory(llm)
+    fresh.update(closed)
+    assert llm._llm.detokenize(llm._prefix).decode() == held  # the same text, read once
+
+
 def test_a_splice_evaluates_only_its_text_and_what_follows_stays_cached(llm):
     slides = [f"[00:{i:02d}] S1: Slide {i} shows last quarter.\n" for i in range(0, 40, 4)]
     cake = "[00:20] Dana: I will order the cake by Monday.\n"
@@ -282,7 +324,8 @@ def test_a_meeting_longer_than_the_context_folds_and_is_still_answered(llm, tran
     folded = [line for part in memory.folded for line in part.lines]
     assert folded + memory._lines == lines
     # each line was read once; a fold reads only its key lines (no rebuild)
-    once = sum(memory._cost(line) for line in lines)
+    spoken = len(llm.tokens(memory._spoken.text)) if memory._spoken is not None else 0
+    once = sum(memory._cost(line) for line in lines) + spoken
     assert evaluated.count == once + sum(len(llm.tokens(p.render())) for p in memory.folded)
     truth = eval_truth(MEETING)["questions"]
     press, review = truth[2], truth[4]  # a folded line (one of its key lines), a line kept

@@ -224,6 +224,34 @@ def test_an_action_row_takes_owner_and_due_date_from_the_clause_its_task_is_in()
     ]
 
 
+def test_a_due_date_the_line_does_not_say_is_left_for_the_line_that_says_it():
+    # dev_m04: the model gave the ask at 01:42 the date Laura only gave at 01:53
+    asked = Line(102.6, 112.0, "Laura, can you add a failover test to the regression suite?", "S1")
+    rows = "Laura | add a failover test to the regression suite | March 31st [01:53]"
+    assert [(i.owner, i.due) for i in parse_action_items(rows, asked)] == [("Laura", "")]
+    taken = Line(
+        113.4, 120.0, "Yes, I'll have the failover test in the suite by March 31st.", "Laura"
+    )
+    rows = "Laura | have the failover test in the suite | March 31st"
+    assert [(i.owner, i.due) for i in parse_action_items(rows, taken)] == [("Laura", "March 31st")]
+
+
+def test_a_clause_the_model_left_out_is_a_task_where_it_names_an_owner_and_a_date():
+    line = Line(
+        148.8,
+        160.0,
+        "Good, that's enough for the hiring fair. I'll post the five job descriptions by next "
+        "Monday. Ethan, can you book the flights to Berlin by the 15th?",
+        "Farah",
+    )
+    rows = "Farah | post the five job descriptions | next Monday [02:28]"
+    assert [(i.owner, i.task, i.due) for i in parse_action_items(rows, line)] == [
+        ("Farah", "post the five job descriptions", "next Monday"),
+        ("Ethan", "book the flights to Berlin", "the 15th"),
+    ]
+    assert parse_action_items("no", line) == []  # where the model sees no task, none
+
+
 def test_a_clause_says_its_task_with_its_owners_name():
     line = Line(
         148.0,
