@@ -90,9 +90,10 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
     "I" is the line's speaker; "you" is whoever the line asks (by name, or who answers).
     Rows without a named owner or a task are dropped, and a due date the line does not
     say (the model read it in a later line) is left for the line that says it. Where
-    the model found a task in the line, a clause it left out that gives a named
-    owner a task by a date is one too ("I'll post the job descriptions by next Monday.
-    Ethan, can you book the flights by the 15th?" is two tasks).
+    the model found a task in the line, a clause it left out that gives someone (a
+    name, "I" or a speaker label) a task by a date is one too ("I'll post the job
+    descriptions by next Monday. Ethan, can you book the flights by the 15th?" is two
+    tasks).
     """
     items = []
     for row in text.splitlines():
