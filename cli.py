@@ -7,7 +7,7 @@ import asyncio
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -790,17 +790,23 @@ def _ask_live_session(
     return reply
 
 
-def _rename(args: argparse.Namespace) -> int:
+def _change_session(args: argparse.Namespace, change: Callable[[Any, int], None]) -> int:
+    """Apply ``change(store, session_id)`` to the chosen session; its id. Errors are CliErrors."""
     from .assistant.store import SessionNotFoundError
 
     store = _open_store(args.session, must_exist=True)
     try:
         session_id = _chosen_session(store, args)
-        store.rename_speaker(session_id, args.speaker, args.name)
+        change(store, session_id)
     except (SessionNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     finally:
         store.close()
+    return session_id
+
+
+def _rename(args: argparse.Namespace) -> int:
+    _change_session(args, lambda store, sid: store.rename_speaker(sid, args.speaker, args.name))
     shown = " ".join(args.name.split())
     print(f"roomtone: {args.speaker} is now shown as {shown}", file=sys.stderr)
     return 0
@@ -816,16 +822,7 @@ def _people_option(text: str) -> list[str]:
 
 
 def _people(args: argparse.Namespace) -> int:
-    from .assistant.store import SessionNotFoundError
-
-    store = _open_store(args.session, must_exist=True)
-    try:
-        session_id = _chosen_session(store, args)
-        store.set_people(session_id, args.names)
-    except (SessionNotFoundError, ValueError) as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        store.close()
+    session_id = _change_session(args, lambda store, sid: store.set_people(sid, args.names))
     print(f"roomtone: session {session_id}: {', '.join(args.names)}", file=sys.stderr)
     return 0
 
