@@ -78,6 +78,7 @@ _GENERAL = frozenset(  # words of a question about the meeting as a whole
         "please",
     ]
 )
+_WINDOW_WORDS = frozenset(["in", "from", "during", "over", "for", "then"])
 _NUMBERS = {
     "a": 1,
     "an": 1,
@@ -129,3 +130,16 @@ def catch_up_topic(question: str) -> str | None:
         return None
     topic = found.group("topic").strip()
     return topic if set(re.findall(r"[a-z']+", topic.lower())) - _GENERAL else None
+
+
+def plain_catch_up(question: str) -> bool:
+    """Whether ``question`` asks only what was said in a window ("what did I miss since 10:40?").
+
+    Such a question says nothing its window does not: the model is given the window alone.
+    """
+    window = _SINCE.search(question) or _LAST.search(question)
+    if window is None:
+        return False
+    rest = question[: window.start()] + question[window.end() :]
+    words = {w.lower() for w in re.findall(r"[A-Za-z']+", rest)}
+    return words <= _GENERAL | _WINDOW_WORDS

@@ -3,7 +3,9 @@
 The prefix is the system prompt and the meeting's lines, evaluated once and extended
 line by line as lines close; the line still being spoken is evaluated as far as it has
 been said, and extended as it goes on, so a question asked while someone talks pays only
-for their last few words. When a line already in the prefix changes (a second-pass
+for their last few words. Every question to the model begins the same way; that opener is
+read ahead after the meeting (and cut whenever the meeting moves on), so a question pays
+only for its own words. When a line already in the prefix changes (a second-pass
 revision, a speaker relabel, its tone), the prefix is cut back to that line and only the
 lines from there are evaluated again. A question is asked after the prefix, answered,
 and the context is cut back to the prefix, so a question costs only its own tokens.
@@ -29,7 +31,7 @@ import numpy as np
 
 from ..plugins.base import PrefixLLM
 from ..streaming.clock import format_clock
-from .catch_up import catch_up_start, catch_up_topic
+from .catch_up import catch_up_start, catch_up_topic, plain_catch_up
 from .clauses import clauses, closest_clause
 from .grounding import (
     CHECKED_WORDS,
@@ -73,6 +75,7 @@ TASK_CLAUSE_FROM = 0.5  # eval questions about a task score 0.65-0.71, others be
 WHO = re.compile(r"\s*who\b", re.IGNORECASE)
 SHORT_CATCH_UP_WORDS = 60  # a catch-up this short is given word for word, not summarised
 ASSISTANT_TURN = "<|im_end|>\n<|im_start|>assistant\n"
+QUESTION_OPENER = "\nQuestion:"  # how every question to the model begins
 CITATION = re.compile(r"\[(?:(\d+):)?(\d{1,2}):(\d{2})\]")
 ANSWER_TOKENS = 120  # answers to who/what/when questions run 15-50 tokens
 CATCH_UP_TOKENS = 80  # a catch-up's summary (its key moments follow it, word for word)
@@ -110,6 +113,14 @@ class Spoken:
 
 
 @dataclass(frozen=True)
+class Opener:
+    """The question opener, read ahead after the meeting as the prefix holds it."""
+
+    after: str  # the lines it follows that are not closed (their rendering)
+    mark: int  # the prefix position before it
+
+
+@dataclass(frozen=True)
 class Folded:
     """Lines folded out of the prefix; their key lines stand in for them."""
 
@@ -137,6 +148,7 @@ class MeetingMemory:
         self.folded: list[Folded] = []
         self.notes: dict[str, Any] = {}  # what others keep per meeting (action verdicts)
         self._spoken: Spoken | None = None  # the open line, after the closed ones
+        self._opener: Opener | None = None  # read ahead after all that was said
         self._lock = threading.RLock()
         self.llm.reset(HEADER.format(system=SYSTEM))
         self._folded_at = self.llm.position  # the folded parts stand from here on
@@ -157,6 +169,7 @@ class MeetingMemory:
         still being spoken is evaluated as far as it goes (and cut back if it changes).
         """
         with self._lock:
+            self._drop_opener()
             lines = transcript.lines()
             closed = self._closed(transcript, lines)
             speaking = lines[len(closed)] if len(closed) < len(lines) else None
@@ -168,6 +181,7 @@ class MeetingMemory:
                 if at >= len(closed):
                     if speaking is not None:
                         self._follow_spoken(speaking.render())
+                    self._read_opener(lines[at:])
                     return evaluated
                 line = closed[at]
                 budget = self.llm.capabilities.context_tokens - self._reserve
@@ -270,13 +284,19 @@ class MeetingMemory:
     def suffix(self, instruction: str, lines: list[Line], topic: str = "") -> str:
         """What follows the cached prefix, ending with ``instruction``.
 
-        Folded lines close to ``topic`` come first, then those of ``lines`` (all the
-        transcript's lines now) that are not in the prefix yet.
+        The lines of ``lines`` (all the transcript's lines now) not in the prefix yet come
+        first, then folded lines close to ``topic``. Where the prefix ends with all that
+        was said and the question opener, a question is only what follows its opener.
         """
         with self._lock:
-            tail = lines[self._folded_lines + len(self._lines) :]
+            tail = _rendered(lines[self._folded_lines + len(self._lines) :])
             recalled = self._recall(topic) if topic else []
-            said = self._unevaluated("".join(line.render() + "\n" for line in tail))
+            opener = self._opener  # the prefix may end with all that was said and the opener
+            read_ahead = opener is not None and opener.after == tail and not recalled
+            if read_ahead and instruction.startswith(QUESTION_OPENER):
+                return instruction[len(QUESTION_OPENER) :]
+            self._drop_opener()
+            said = self._unevaluated(tail)
         parts = []
         if recalled:  # after the line being spoken, if the prefix holds part of it
             parts.append(
@@ -294,20 +314,22 @@ class MeetingMemory:
     ) -> str:
         """The instruction for ``question``.
 
-        A catch-up covers the lines from ``since`` on, or the ``passage`` about ``topic``.
-        A question about who took on a task comes with the clause of ``lines`` that says
-        it, "I" and "you" written as names: a small model otherwise names someone else on
-        the line, or the one who asked.
+        A catch-up covers the lines from ``since`` on (one that asks nothing else is given
+        as that window alone), or the ``passage`` about ``topic``. A question about who
+        took on a task comes with the clause of ``lines`` that says it, "I" and "you"
+        written as names: a small model otherwise names someone else on the line, or the
+        one who asked.
         """
         task = closest_clause(question, lines, TASK_CLAUSE_FROM) if WHO.match(question) else None
         said = f"\n[{format_clock(task.line.start)}] ({task.as_said_of_owner()}.)" if task else ""
-        scope = ""
+        asked = question
         if since is not None:
-            scope = " " + CATCH_UP.format(since=format_clock(since))
+            window = CATCH_UP.format(since=format_clock(since))
+            asked = window if plain_catch_up(question) else f"{question} {window}"
         elif topic and passage:
             start, end = format_clock(passage[0].start), format_clock(passage[-1].end)
-            scope = " " + TOPIC_CATCH_UP.format(topic=topic, start=start, end=end)
-        return f"{said}\nQuestion: {question}{scope}" + ASSISTANT_TURN
+            asked = f"{question} {TOPIC_CATCH_UP.format(topic=topic, start=start, end=end)}"
+        return f"{said}{QUESTION_OPENER} {asked}{ASSISTANT_TURN}"
 
     def _follow_spoken(self, text: str) -> None:
         """Evaluate the line being spoken (rendered ``text``) as far as it has been said."""
@@ -317,6 +339,28 @@ class MeetingMemory:
             at = self._spoken.mark if self._spoken is not None else self.llm.position
             self.llm.extend(more)
             self._spoken = Spoken(text, at)
+
+    def _read_opener(self, tail: list[Line]) -> None:
+        """Read the question opener ahead, after ``tail`` (the lines not closed yet).
+
+        Only where the prefix holds all of them but the held line's newline, and there
+        is room: then a question evaluates no more than its own words.
+        """
+        after = _rendered(tail)
+        rest = self._unevaluated(after)
+        budget = self.llm.capabilities.context_tokens - self._reserve
+        ahead = rest + QUESTION_OPENER
+        if rest.strip() or self.llm.prefix_tokens + len(self.llm.tokens(ahead)) > budget:
+            return
+        mark = self.llm.position
+        self.llm.extend(ahead)
+        self._opener = Opener(after, mark)
+
+    def _drop_opener(self) -> None:
+        """Cut the opener read ahead (the meeting goes on, or a prompt starts otherwise)."""
+        if self._opener is not None:
+            self.llm.rewind(self._opener.mark)
+            self._opener = None
 
     def _unevaluated(self, text: str, closing: bool = False) -> str:
         """What of ``text`` (the lines after the closed ones) the prefix does not hold yet.
@@ -406,6 +450,10 @@ class MeetingMemory:
         scores = similarities(question, folded)
         best = [i for i in np.argsort(-scores)[:top] if scores[i] > bar]
         return sorted((folded[i] for i in best), key=lambda line: line.start)
+
+
+def _rendered(lines: list[Line]) -> str:
+    return "".join(line.render() + "\n" for line in lines)
 
 
 def _unsaid(lines: list[Line], *also: str) -> tuple[str, ...]:

@@ -14,7 +14,13 @@ from roomtone.assistant.actions import action_items
 from roomtone.assistant.ask import answer_question, session_transcript
 from roomtone.assistant.clauses import clauses, closest_clause
 from roomtone.assistant.grounding import CHECKED_WORDS, copied_line_at, unsaid
-from roomtone.assistant.memory import ASSISTANT_TURN, HEADER, SYSTEM, MeetingMemory
+from roomtone.assistant.memory import (
+    ASSISTANT_TURN,
+    HEADER,
+    QUESTION_OPENER,
+    SYSTEM,
+    MeetingMemory,
+)
 from roomtone.assistant.retrieval import _embedding
 from roomtone.assistant.store import SessionStore
 from roomtone.assistant.transcript import Transcript
@@ -242,22 +248,25 @@ def test_the_line_being_spoken_is_read_as_it_goes_on_and_a_question_pays_for_non
     memory.update(halfway)
     speaking = halfway.lines()[-1]
     assert speaking.text.endswith("maintenance window,") and memory._spoken is not None
-    assert memory.suffix("", halfway.lines()) == "\n"  # the prefix holds all that was said
-    answer = memory.answer("When will the new connection limit be applied?", halfway)
+    question = "When will the new connection limit be applied?"
+    own = f" {question}{ASSISTANT_TURN}"  # the prefix holds all that was said, and the opener
+    assert memory.suffix(QUESTION_OPENER + own, halfway.lines()) == own
+    answer = memory.answer(question, halfway)
     assert "tonight" in answer.text and (81.02, 84.82) in answer.citations, answer
-    assert answer.prompt_tokens < len(llm.tokens(speaking.render()))
+    assert answer.prompt_tokens == len(llm.tokens(own))
     more = heard_by(87.5)  # "... and I'll write the pipeline check by Thursday."
     with EvaluatedTokens(llm) as evaluated:
         memory.update(more)
     went_on = more.lines()[-1].render()[len(speaking.render()) :]
-    assert evaluated.count == len(llm.tokens(went_on))  # only the words said since
+    opener = len(llm.tokens("\n" + QUESTION_OPENER))  # cut as the line went on, read again
+    assert evaluated.count == len(llm.tokens(went_on)) + opener  # only the words said since
     answer = memory.answer("When will the pipeline check be written?", more)
     assert "Thursday" in answer.text, answer
     toned = more.copy()  # the turn's tone comes when it ends: the line reads differently
     toned.add({"type": "emotion", "turn": "x", "start": 81.0, "end": 87.0, "label": "calm"})
     with EvaluatedTokens(llm) as evaluated:
         memory.update(toned)
-    assert evaluated.count == len(llm.tokens(toned.lines()[-1].render()))  # read again, whole
+    assert evaluated.count == len(llm.tokens(toned.lines()[-1].render())) + opener  # whole
     closed = heard_by(97.0)  # Kevin has spoken since: Malik's line is closed
     memory.update(closed)
     assert memory._spoken is not None  # Kevin's line, going on
@@ -326,6 +335,8 @@ def test_a_meeting_longer_than_the_context_folds_and_is_still_answered(llm, tran
     # each line was read once; a fold reads only its key lines (no rebuild)
     spoken = len(llm.tokens(memory._spoken.text)) if memory._spoken is not None else 0
     once = sum(memory._cost(line) for line in lines) + spoken
+    ahead = ("\n" if memory._spoken is not None else "") + QUESTION_OPENER
+    once += len(llm.tokens(ahead)) if memory._opener is not None else 0
     assert evaluated.count == once + sum(len(llm.tokens(p.render())) for p in memory.folded)
     truth = eval_truth(MEETING)["questions"]
     press, review = truth[2], truth[4]  # a folded line (one of its key lines), a line kept

@@ -4,7 +4,7 @@ import pytest
 
 from roomtone.assistant.actions import ActionItem, parse_action_items, same_task
 from roomtone.assistant.ask import parse_since
-from roomtone.assistant.catch_up import catch_up_start, catch_up_topic
+from roomtone.assistant.catch_up import catch_up_start, catch_up_topic, plain_catch_up
 from roomtone.assistant.clauses import clauses, closest_clause
 from roomtone.assistant.memory import cited_lines
 from roomtone.assistant.salience import key_moments
@@ -148,6 +148,21 @@ def test_a_name_someone_set_wins_over_a_name_the_meeting_reveals(meeting):
 )
 def test_catch_up_questions_give_where_their_window_starts(question, start):
     assert catch_up_start(question, now=1200.0) == start
+
+
+@pytest.mark.parametrize(
+    ("question", "plain"),
+    [
+        ("What did I miss since 10:40?", True),
+        ("what happened in the last 5 minutes?", True),
+        ("Catch me up on the last five minutes, please", True),
+        ("I just joined. What did I miss since 1:30?", False),  # said to the model as asked
+        ("What was decided since 10:40?", False),
+        ("What did I miss?", False),  # no window
+    ],
+)
+def test_a_catch_up_that_asks_only_for_its_window_is_plain(question, plain):
+    assert plain_catch_up(question) is plain
 
 
 @pytest.mark.parametrize(
