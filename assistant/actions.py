@@ -88,14 +88,16 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
     """Action items from the model's ``owner | task | due`` rows about ``line``.
 
     "I" is the line's speaker; "you" is whoever the line asks (by name, or who answers).
-    Rows without a named owner or a task are dropped, and a due date the line does not
-    say (the model read it in a later line) is left for the line that says it. Where
-    the model found a task in the line, a clause it left out that gives someone (a
-    name, "I" or a speaker label) a task by a date is one too ("I'll post the job
-    descriptions by next Monday. Ethan, can you book the flights by the 15th?" is two
-    tasks).
+    Rows without a named owner or a task are dropped, and so are tasks from another line
+    and a due date the line does not say (the model read them in a later line: that
+    line has its own verdict). Where the model says the line holds a task, a clause it
+    left out that gives someone (a name, "I" or a speaker label) a task by a date is
+    one too ("I'll post the job descriptions by next Monday. Ethan, can you book the
+    flights by the 15th?" is two tasks; so is Julia's "Not yet, the proposal comes
+    first, and I will send you the onboarding checklist tomorrow morning", which the
+    model answers with the task of the line before).
     """
-    items = []
+    items, claimed = [], False
     for row in text.splitlines():
         row = row.strip().removeprefix("Answer:").strip()
         fields = [f.strip() for f in row.lstrip("-*• ").split("|")]
@@ -107,8 +109,9 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
         owner = _named(owner, line, answerer)
         if not owner or task.lower() in ("", "no", "none"):
             continue
+        claimed = True
         if not content_words(task) & content_words(line.text):
-            continue  # a task from another line: that line has its own verdict
+            continue  # a task from another line
         due = "" if due.lower().strip(".") in _NO_DUE else due.rstrip(".")
         if not (content_words(due) - _LOOSE_DUE_WORDS) & content_words(line.text):
             due = ""
@@ -117,7 +120,7 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
             task, due = task[: deadline.start()], deadline.group(1)
         owner, task, due = _read_in_its_clause(owner, task, due, line)
         items.append(ActionItem(owner, task, due, round(line.start, 2)))
-    return items + _left_out(items, line) if items else items
+    return items + _left_out(items, line) if claimed else items
 
 
 def _left_out(items: list[ActionItem], line: Line) -> list[ActionItem]:

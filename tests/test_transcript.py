@@ -267,6 +267,20 @@ def test_a_clause_the_model_left_out_is_a_task_where_it_names_an_owner_and_a_dat
     assert parse_action_items("no", line) == []  # where the model sees no task, none
 
 
+def test_a_task_in_the_line_counts_where_the_model_answers_with_the_line_before():
+    line = Line(
+        97.94,
+        105.0,
+        "Not yet, the proposal comes first, and I will send you the onboarding checklist "
+        "tomorrow morning, so you can track the remaining steps.",
+        "Julia",
+    )
+    rows = "Ivan | prepare slides | none"  # dev_m03: the verdict on the line before, again
+    assert [(i.owner, i.task, i.due) for i in parse_action_items(rows, line)] == [
+        ("Julia", "send you the onboarding checklist", "tomorrow morning"),
+    ]
+
+
 def test_a_clause_says_its_task_with_its_owners_name():
     line = Line(
         148.0,
