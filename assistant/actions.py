@@ -132,8 +132,8 @@ def _left_out(items: list[ActionItem], line: Line) -> list[ActionItem]:
         if clause.owner.lower() in owners or deadline is None:
             continue
         task = clause.task[: deadline.start()].strip(" ,")
-        if task:
-            due = deadline.group("by") or deadline.group("day")
+        due = deadline.group("by") or deadline.group("day")
+        if task and content_words(due) - _LOOSE_DUE_WORDS:  # "tell you before we" has none
             found.append(ActionItem(clause.owner, task, due, round(line.start, 2)))
             owners.add(clause.owner.lower())
     return found

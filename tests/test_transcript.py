@@ -279,6 +279,8 @@ def test_a_task_in_the_line_counts_where_the_model_answers_with_the_line_before(
     assert [(i.owner, i.task, i.due) for i in parse_action_items(rows, line)] == [
         ("Julia", "send you the onboarding checklist", "tomorrow morning"),
     ]
+    cut = Line(34.34, 38.24, "I'll look it up and tell you before we", "Dana")  # dev_m02
+    assert parse_action_items("George | share the budget | none", cut) == []  # no date said
 
 
 def test_a_clause_says_its_task_with_its_owners_name():
