@@ -128,11 +128,10 @@ def _left_out(items: list[ActionItem], line: Line) -> list[ActionItem]:
     owners = {item.owner.lower() for item in items}
     found = []
     for clause in clauses(line):
-        deadline = _CLAUSE_DUE.search(clause.task)
-        if clause.owner.lower() in owners or deadline is None:
+        task, due = _split_due(clause.task)
+        if clause.owner.lower() in owners or not due:
             continue
-        task = clause.task[: deadline.start()].strip(" ,")
-        due = deadline.group("by") or deadline.group("day")
+        task = task.strip(" ,")
         if task and content_words(due) - _LOOSE_DUE_WORDS:  # "tell you before we" has none
             found.append(ActionItem(clause.owner, task, due, round(line.start, 2)))
             owners.add(clause.owner.lower())
@@ -162,15 +161,22 @@ def _read_in_its_clause(owner: str, task: str, due: str, line: Line) -> tuple[st
         if in_clause.count(True) != 1:
             return owner, task, due
         clause = parts[in_clause.index(True)]
-        deadline = _CLAUSE_DUE.search(clause.task)
-        said = clause.task[: deadline.start() if deadline else None].strip()
+        said = _split_due(clause.task)[0].strip()
         return (clause.owner, said, due) if said else (owner, task, due)
     if due_words and any(in_clause) and not in_clause[best]:
         return owner, task, due
-    said = _CLAUSE_DUE.search(parts[best].words)
-    if said and not in_clause[best]:
-        due = said.group("by") or said.group("day")
+    said_due = _split_due(parts[best].words)[1]
+    if said_due and not in_clause[best]:
+        due = said_due
     return parts[best].owner, task, due
+
+
+def _split_due(text: str) -> tuple[str, str]:
+    """``text`` up to the due date it says, and that date ("" where it says none)."""
+    found = _CLAUSE_DUE.search(text)
+    if found is None:
+        return text, ""
+    return text[: found.start()], found.group("by") or found.group("day")
 
 
 def _named(owner: str, line: Line, answerer: str | None) -> str | None:
