@@ -130,7 +130,7 @@ class Folded:
     def render(self) -> str:
         """How the part stands in the prefix: its time range and key lines."""
         span = f"[{format_clock(self.lines[0].start)}]-[{format_clock(self.lines[-1].end)}]"
-        said = "".join(line.render() + "\n" for line in key_moments(self.lines, self.key_lines))
+        said = _rendered(key_moments(self.lines, self.key_lines))
         return f"Key lines of {span}:\n{said}"
 
 
@@ -184,8 +184,7 @@ class MeetingMemory:
                     self._read_opener(lines[at:])
                     return evaluated
                 line = closed[at]
-                budget = self.llm.capabilities.context_tokens - self._reserve
-                if self._lines and self.llm.prefix_tokens + self._cost(line) > budget:
+                if self._lines and not self._fits(line.render() + "\n"):
                     self._fold()
                     continue
                 spoken = self._spoken  # if held, this line starts where it does
@@ -299,9 +298,7 @@ class MeetingMemory:
             said = self._unevaluated(tail)
         parts = []
         if recalled:  # after the line being spoken, if the prefix holds part of it
-            parts.append(
-                "Earlier lines that may matter:\n" + "".join(ln.render() + "\n" for ln in recalled)
-            )
+            parts.append("Earlier lines that may matter:\n" + _rendered(recalled))
         return said + "".join(parts) + instruction
 
     def _question(
@@ -333,9 +330,8 @@ class MeetingMemory:
 
     def _follow_spoken(self, text: str) -> None:
         """Evaluate the line being spoken (rendered ``text``) as far as it has been said."""
-        budget = self.llm.capabilities.context_tokens - self._reserve
         more = self._unevaluated(text)
-        if more and self.llm.prefix_tokens + len(self.llm.tokens(more)) <= budget:
+        if more and self._fits(more):
             at = self._spoken.mark if self._spoken is not None else self.llm.position
             self.llm.extend(more)
             self._spoken = Spoken(text, at)
@@ -348,9 +344,8 @@ class MeetingMemory:
         """
         after = _rendered(tail)
         rest = self._unevaluated(after)
-        budget = self.llm.capabilities.context_tokens - self._reserve
         ahead = rest + QUESTION_OPENER
-        if rest.strip() or self.llm.prefix_tokens + len(self.llm.tokens(ahead)) > budget:
+        if rest.strip() or not self._fits(ahead):
             return
         mark = self.llm.position
         self.llm.extend(ahead)
@@ -406,6 +401,11 @@ class MeetingMemory:
 
     def _cost(self, line: Line) -> int:
         return len(self.llm.tokens(line.render() + "\n"))
+
+    def _fits(self, text: str) -> bool:
+        """Whether the prefix has room for ``text`` and still keeps the question's reserve."""
+        budget = self.llm.capabilities.context_tokens - self._reserve
+        return self.llm.prefix_tokens + len(self.llm.tokens(text)) <= budget
 
     def _fold(self) -> None:
         """Fold the older half of the prefix's lines into its key lines, in its place."""
