@@ -373,6 +373,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
                 lambda more, stop: _capture(
                     args, captioner, [*listeners, more], realtime, analyzers, annotator, web, stop
                 ),
+                [f for f in (assistant, web.hub if web else None) if f is not None],
             )
         else:
             stats = asyncio.run(
@@ -478,8 +479,13 @@ def _capture_in_tui(
     ask: Any,
     earlier: list[dict[str, Any]],
     capture: Any,
+    followers: list[Any],
 ) -> Any:
-    """Run the capture inside the terminal UI; returns the pipeline's stats."""
+    """Run the capture inside the terminal UI; returns the pipeline's stats.
+
+    Renames and the people typed there are kept in the session and told to ``followers``
+    (the live assistant, the browser's viewers).
+    """
     from loguru import logger
 
     from .ui.tui import CaptionApp, TuiSession
@@ -488,11 +494,17 @@ def _capture_in_tui(
     logger.remove()
     logger.add(f"{args.session}.log", level="WARNING")
 
+    def told(event: dict[str, Any]) -> dict[str, Any]:
+        for follower in followers:
+            follower(event)
+        return event
+
     session = TuiSession(
         title=title,
         live=True,
         ask=ask,
-        rename=lambda label, name: store.rename_speaker(session_id, label, name),
+        rename=lambda label, name: told(store.rename_speaker(session_id, label, name)),
+        people=lambda names: told(store.set_people(session_id, [names])),
         export=_minutes_exporter(store, session_id),
         export_dir=getattr(args, "export_dir", Path()),
     )

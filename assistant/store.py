@@ -164,8 +164,8 @@ class SessionStore:
             latest[str(event.get("id"))] = event["speaker"]
         return sorted(set(latest.values()), key=lambda s: (len(s), s))
 
-    def rename_speaker(self, session_id: int, label: str, name: str) -> None:
-        """Give speaker ``label`` a name; kept in the session as a ``name`` event."""
+    def rename_speaker(self, session_id: int, label: str, name: str) -> dict[str, Any]:
+        """Give speaker ``label`` a name; kept in the session as the ``name`` event returned."""
         name = " ".join(name.split())
         if not name or len(name) > 40:
             raise ValueError("a speaker name must be 1 to 40 characters")
@@ -173,14 +173,17 @@ class SessionStore:
         if label not in labels:
             known = ", ".join(labels) or "none yet"
             raise ValueError(f"session {session_id} has no speaker {label!r} (speakers: {known})")
-        self.append(session_id, {"type": "name", "speaker": label, "name": name})
+        event = {"type": "name", "speaker": label, "name": name}
+        self.append(session_id, event)
+        return event
 
-    def set_people(self, session_id: int, names: list[str]) -> None:
-        """Say who is in the meeting; kept as a ``people`` event (the latest list wins)."""
+    def set_people(self, session_id: int, names: list[str]) -> dict[str, Any]:
+        """Say who is in the meeting; kept as the ``people`` event returned (the latest wins)."""
         from .people import parse_people
 
-        names = parse_people(", ".join(names))
-        self.append(self.check_session(session_id), {"type": "people", "names": names})
+        event = {"type": "people", "names": parse_people(", ".join(names))}
+        self.append(self.check_session(session_id), event)
+        return event
 
     def sessions(self) -> list[SessionInfo]:
         """Every session in the file, oldest first."""

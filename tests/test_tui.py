@@ -25,7 +25,7 @@ from roomtone.streaming.captioning import StreamingCaptioner
 from roomtone.streaming.pipeline import run_pipeline
 from roomtone.streaming.room_engines import EngineChoice, build_engines
 from roomtone.streaming.sources import file_frames, until_stopped
-from roomtone.ui.tui import CaptionApp, HelpScreen, TuiSession
+from roomtone.ui.tui import CaptionApp, HelpScreen, PromptScreen, TuiSession
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +53,7 @@ def test_pilot_replay_rename_search_ask_export(clip_30s, recognizer, tmp_path):
         live=True,
         ask=ask,
         rename=lambda label, name: store.rename_speaker(sid, label, name),
+        people=lambda names: store.set_people(sid, [names]),
         export=lambda folder: write(store, sid, "md", folder / "minutes.md"),
         export_dir=tmp_path,
     )
@@ -95,6 +96,22 @@ def test_pilot_replay_rename_search_ask_export(clip_30s, recognizer, tmp_path):
             await pilot.pause(0.5)
             assert store.speaker_names(sid)[label] == "Zed"
             assert any("Zed:" in line for line in lines_text(app))
+
+            # Who is here: kept in the session; a bad list is an error, the good one stays.
+            await pilot.press("w")
+            await pilot.pause()
+            assert isinstance(app.screen, PromptScreen)
+            await pilot.press(*"Julia, 42", "enter")
+            await pilot.pause(0.3)
+            assert not [e for e in store.events(sid) if e["type"] == "people"]
+            assert any("not a name" in n.message for n in app._notifications)
+            await pilot.press("w")
+            await pilot.pause()
+            await pilot.press(*"Julia, Ivan Petrov", "enter")
+            await pilot.pause(0.5)
+            people = [e["names"] for e in store.events(sid) if e["type"] == "people"]
+            assert people == [["Julia", "Ivan Petrov"]]
+            assert app.transcript.people == ["Julia", "Ivan Petrov"]
 
             # Search narrows the captions; Esc brings them all back.
             everything = len(lines_text(app))

@@ -94,14 +94,20 @@ def test_a_viewer_reads_but_cannot_send_audio_export_or_rename(wide_server):
             assert hello["microphone"] is False and hello["export"] is False
             kinds = [(await ws.receive_json(timeout=5))["type"] for _ in range(3)]
             assert kinds == ["speaker", "caption", "caught_up"]
-            await ws.send_str(json.dumps({"type": "rename", "speaker": "S1", "name": "Eve"}))
-            assert "only the presenter" in (await ws.receive_json(timeout=5))["message"]
+            assert hello["rename"] is False and hello["people"] is False
+            for message in (
+                {"type": "rename", "speaker": "S1", "name": "Eve"},
+                {"type": "people", "names": "Eve, Mallory"},
+            ):
+                await ws.send_str(json.dumps(message))
+                assert "only the presenter" in (await ws.receive_json(timeout=5))["message"]
         async with http.post(base + "offer", json={"sdp": "v=0", "type": "offer"}) as reply:
             assert reply.status == 403
         async with http.get(base + "export?format=json") as reply:
             assert reply.status == 403
         view = wide_server.view
         assert view.store.speaker_names(view.session_id) == {}
+        assert not [e for e in view.store.events(view.session_id) if e["type"] == "people"]
 
     run(wide_server, scenario)
 

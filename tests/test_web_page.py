@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from roomtone.assistant.store import SessionStore
 from roomtone.streaming.caption_metrics import wer
 from roomtone.streaming.sources import decode_file
 
@@ -125,6 +126,14 @@ def test_what_did_i_miss_asks_since_the_reader_scrolled_away(page_run):
     assert cited and all(t >= since - 30 for t in cited), answer  # the catch-up's own lines
 
 
+def test_the_presenter_says_who_is_here_and_the_session_keeps_it(page_run):
+    result, _, db = page_run
+    assert result["people"] == "In the meeting: Alice, Bob, Carol"
+    with SessionStore(db) as store:
+        kept = [e for e in store.events(store.latest_session()) if e["type"] == "people"]
+    assert [e["names"] for e in kept] == [["Alice", "Bob", "Carol"]]
+
+
 def test_every_theme_keeps_text_contrast(page_run):
     result, _, _ = page_run
     for theme, ratios in result["contrast"].items():
@@ -156,6 +165,6 @@ def test_a_past_session_reopens_read_only_and_searches(page_run):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert "error" not in result, result["error"]
     assert result["status"] == "Past meeting (read-only)"
-    assert result["mic_hidden"] and result["rename_hidden"]
+    assert result["mic_hidden"] and result["rename_hidden"] and result["people_hidden"]
     assert 0 < len(result["found"]) < result["total"] == result["after_clear"]
     assert all("bugs" in line.lower() for line in result["found"])

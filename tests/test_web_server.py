@@ -96,6 +96,9 @@ def test_malformed_offers_are_4xx_and_the_viewers_stay(meeting):
 
 
 def test_junk_on_the_websocket_gets_errors_not_a_hangup(meeting):
+    told: list[dict] = []
+    meeting.followers = (told.append,)
+
     async def scenario() -> None:
         server = await serving(meeting)
         try:
@@ -129,6 +132,22 @@ def test_junk_on_the_websocket_gets_errors_not_a_hangup(meeting):
                     assert await ws.receive_json(timeout=5) == {
                         "type": "name", "speaker": "S1", "name": "Alice"}  # fmt: skip
                     assert ws.closed is False
+                async with http.ws_connect(server.url + "ws") as ws:  # who is in the meeting
+                    while (await ws.receive_json(timeout=5))["type"] != "caught_up":
+                        pass
+                    for names, words in [
+                        (["Kevin"], "people needs names"),
+                        ("Kevin, 42", "is not a name"),
+                        (" , ", "give the meeting"),
+                    ]:
+                        await ws.send_str(json.dumps({"type": "people", "names": names}))
+                        reply = await ws.receive_json(timeout=5)
+                        assert reply["type"] == "error" and words in reply["message"], names
+                    names = "Kevin, Laura  Smith;Malik"
+                    await ws.send_str(json.dumps({"type": "people", "names": names}))
+                    people = {"type": "people", "names": ["Kevin", "Laura Smith", "Malik"]}
+                    assert await ws.receive_json(timeout=5) == people  # to every viewer
+                    assert told == [{"type": "name", "speaker": "S1", "name": "Alice"}, people]
                 async with http.ws_connect(server.url + "ws", max_msg_size=0) as ws:
                     await ws.send_str("x" * 100_000)  # oversized: closed, not crashed
                     kinds = []
@@ -144,6 +163,8 @@ def test_junk_on_the_websocket_gets_errors_not_a_hangup(meeting):
         finally:
             await server.stop()
         assert meeting.store.speaker_names(meeting.session_id) == {"S1": "Alice"}
+        kept = [e for e in meeting.store.events(meeting.session_id) if e["type"] == "people"]
+        assert [e["names"] for e in kept] == [["Kevin", "Laura Smith", "Malik"]]
 
     asyncio.run(scenario())
 

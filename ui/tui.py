@@ -4,7 +4,7 @@
 heard; ``roomtone tui --session DB`` reopens a past one read-only. Captions are the
 assistant's lines (speaker turns, names, tone flags, sounds); words not yet final show
 dimmed under them. Keys: ``?`` help, ``a`` ask, ``m`` what did I miss, ``/`` search,
-``r`` rename, ``p`` pause scrolling, ``e`` export, ``j`` go to the last answer's moment,
+``r`` rename, ``w`` who is here, ``p`` pause scrolling, ``e`` export, ``j`` go to the last answer's moment,
 ``q`` quit.
 """
 
@@ -45,7 +45,9 @@ class TuiSession:
     title: str
     live: bool
     ask: Asker | None = None  # answers a question (question, since, on_text) -> Answer
-    rename: Callable[[str, str], None] | None = None  # label, name; None when read-only
+    # Each keeps its event in the session and returns it (None when read-only):
+    rename: Callable[[str, str], dict[str, Any]] | None = None  # label, name
+    people: Callable[[str], dict[str, Any]] | None = None  # "Kevin, Laura, Malik"
     export: Callable[[Path], Path] | None = None  # writes markdown minutes to a folder
     export_dir: Path = Path()
 
@@ -68,6 +70,7 @@ class HelpScreen(ModalScreen[None]):
         ("m", "what did I miss? (since you paused or searched)"),
         ("/", "search the captions (Esc clears)"),
         ("r", "rename the speaker selected in the legend (Tab to the legend first)"),
+        ("w", "who is here: the meeting's people, names spelled their way"),
         ("p", "pause / resume scrolling"),
         ("j", "go to the moment the last answer cites"),
         ("e", "export the minutes as markdown"),
@@ -81,22 +84,22 @@ class HelpScreen(ModalScreen[None]):
         yield Static(f"[b]roomtone keys[/b]\n\n{rows}\n\nEsc closes this help.", id="help")
 
 
-class RenameScreen(ModalScreen[str | None]):
-    """Ask for a speaker's new name."""
+class PromptScreen(ModalScreen[str | None]):
+    """Ask for one line of text (a speaker's name, the meeting's people)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, prompt: str, max_length: int, value: str = "") -> None:
         super().__init__()
-        self.label = label
+        self.prompt, self.max_length, self.value = prompt, max_length, value
 
     def compose(self) -> ComposeResult:
         """A prompt and an input."""
-        with Vertical(id="rename-box"):
-            yield Label(f"New name for {self.label} (Enter to keep, Esc to cancel):")
-            yield Input(id="rename-input", max_length=40)
+        with Vertical(id="prompt-box"):
+            yield Label(f"{self.prompt} (Enter to keep, Esc to cancel):")
+            yield Input(self.value, id="prompt-input", max_length=self.max_length)
 
-    @on(Input.Submitted, "#rename-input")
+    @on(Input.Submitted, "#prompt-input")
     def _done(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)
 
@@ -118,9 +121,9 @@ class CaptionApp(App[None]):
     #answer { height: auto; max-height: 12; padding: 0 1; border-top: solid $primary; }
     #search { display: none; }
     #search.shown { display: block; }
-    #help, #rename-box { width: 70; height: auto; padding: 1 2; background: $panel;
+    #help, #prompt-box { width: 70; height: auto; padding: 1 2; background: $panel;
         border: thick $primary; }
-    HelpScreen, RenameScreen { align: center middle; }
+    HelpScreen, PromptScreen { align: center middle; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help"),
@@ -128,6 +131,7 @@ class CaptionApp(App[None]):
         Binding("m", "missed", "What did I miss?"),
         Binding("slash", "search", "Search"),
         Binding("r", "rename", "Rename"),
+        Binding("w", "people", "Who is here"),
         Binding("p", "pause", "Pause"),
         Binding("j", "jump_cited", "Go to cited", show=False),
         Binding("e", "export", "Export"),
@@ -411,17 +415,33 @@ class CaptionApp(App[None]):
         label = item.name
 
         def renamed(name: str | None) -> None:
-            if not name:
-                return
-            try:
-                self.session.rename(label, name)  # type: ignore[misc]
-            except ValueError as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.take_event({"type": "name", "speaker": label, "name": " ".join(name.split())})
-            self.notify(f"{label} is now {name}")
+            if name and self._keep(lambda: self.session.rename(label, name)):  # type: ignore[misc]
+                self.notify(f"{label} is now {' '.join(name.split())}")
 
-        self.push_screen(RenameScreen(label), renamed)
+        self.push_screen(PromptScreen(f"New name for {label}", 40), renamed)
+
+    def action_people(self) -> None:
+        """Say who is in the meeting: names heard close to theirs are written their way."""
+        if self.session.people is None:
+            self.notify("a past meeting is read-only here (use `roomtone people`)")
+            return
+
+        def given(names: str | None) -> None:
+            if names and self._keep(lambda: self.session.people(names)):  # type: ignore[misc]
+                self.notify(f"in the meeting: {', '.join(self.transcript.people)}")
+
+        now = ", ".join(self.transcript.people)
+        self.push_screen(PromptScreen("Who is here? Names, with commas", 1000, now), given)
+
+    def _keep(self, store: Callable[[], dict[str, Any]]) -> bool:
+        """Keep an event in the session (``store`` writes and returns it) and show it."""
+        try:
+            event = store()
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            return False
+        self.take_event(event)
+        return True
 
     def action_export(self) -> None:
         """Write the meeting as markdown."""

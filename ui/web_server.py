@@ -2,14 +2,16 @@
 
 ``GET /`` the page · ``POST /offer`` a WebRTC SDP offer, answered with the SDP answer
 (only while live with ``--web``) · ``GET /ws`` pushes the session's events (the meeting
-so far first, then ``{"type": "caught_up"}``) and takes questions and renames ·
+so far first, then ``{"type": "caught_up"}``) and takes questions, renames and people ·
 ``GET /export?format=md`` the session as a file. Bad requests get a 4xx with a JSON
 ``error``; the meeting goes on.
 
 WebSocket messages from a page (JSON): ``{"type": "ask", "id": "q1", "question": "...",
 "since": 63.0}`` -> ``{"type": "answer_text", "id", "text"}`` while it is written, then
 ``{"type": "answer", "id", "answer", "citations": [...]}``; ``{"type": "rename",
-"speaker": "S1", "name": "Alice"}`` -> a ``name`` event to everyone.
+"speaker": "S1", "name": "Alice"}`` -> a ``name`` event to everyone; ``{"type": "people",
+"names": "Kevin, Laura, Malik"}`` (who is in the meeting, names spelled their way) -> a
+``people`` event to everyone. Renames and people come from the presenter, while live.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class MeetingView:
     live: bool  # a meeting going on now (False: a past session, read-only)
     audio: WebRTCAudioSource | None = None  # a browser microphone may send (live --web)
     ask: Asker | None = None  # answers questions: (question, since, on_text) -> Answer
-    followers: tuple[Callable[[dict[str, Any]], None], ...] = ()  # also told of renames
+    followers: tuple[Callable[[dict[str, Any]], None], ...] = ()  # told of renames, people
 
 
 def page_file(name: str) -> bytes:
@@ -225,6 +227,7 @@ class WebServer:
             "microphone": presenter and self.view.audio is not None,
             "export": presenter,
             "rename": presenter and self.view.live,
+            "people": presenter and self.view.live,
             "assistant": self.view.ask is not None,
             "clock_origin": self.view.hub.clock_origin,
         }
@@ -267,10 +270,14 @@ class WebServer:
             self._asking.add(ws)
             task = asyncio.create_task(self._ask(ws, message))
             task.add_done_callback(lambda _: self._asking.discard(ws))
-        elif kind == "rename" and role is not Role.PRESENTER:
-            await _send(ws, {"type": "error", "message": "only the presenter may rename"})
+        elif kind in ("rename", "people") and role is not Role.PRESENTER:
+            await _send(ws, {"type": "error", "message": f"only the presenter may send {kind}"})
+        elif kind in ("rename", "people") and not self.view.live:
+            await _send(ws, {"type": "error", "message": "a past meeting is read-only here"})
         elif kind == "rename":
             await self._rename(ws, message)
+        elif kind == "people":
+            await self._people(ws, message)
         else:
             await _send(ws, {"type": "error", "message": f"unknown message type {kind!r}"})
 
@@ -312,18 +319,27 @@ class WebServer:
 
     async def _rename(self, ws: web.WebSocketResponse, message: dict[str, Any]) -> None:
         speaker, name = message.get("speaker"), message.get("name")
-        if not self.view.live:
-            await _send(ws, {"type": "error", "message": "a past meeting is read-only here"})
-            return
         if not isinstance(speaker, str) or not isinstance(name, str):
             await _send(ws, {"type": "error", "message": "rename needs speaker and name"})
             return
+        await self._keep(
+            ws, lambda: self.view.store.rename_speaker(self.view.session_id, speaker, name)
+        )
+
+    async def _people(self, ws: web.WebSocketResponse, message: dict[str, Any]) -> None:
+        names = message.get("names")
+        if not isinstance(names, str):
+            await _send(ws, {"type": "error", "message": 'people needs names: "Kevin, Laura"'})
+            return
+        await self._keep(ws, lambda: self.view.store.set_people(self.view.session_id, [names]))
+
+    async def _keep(self, ws: web.WebSocketResponse, store: Callable[[], dict[str, Any]]) -> None:
+        """Keep an event in the session (``store`` writes and returns it), then tell everyone."""
         try:
-            self.view.store.rename_speaker(self.view.session_id, speaker, name)
+            event = store()
         except ValueError as exc:
             await _send(ws, {"type": "error", "message": str(exc)})
             return
-        event = {"type": "name", "speaker": speaker, "name": " ".join(name.split())}
         self.view.hub(event)
         for follower in self.view.followers:
             follower(event)

@@ -88,6 +88,13 @@ try {
   result.missed = { question: await page.textContent("#answer-q2 .q"),
     answer: await page.textContent("#answer-q2 .a") };
 
+  // Who is here: the presenter lists the meeting's people; the page shows them to all.
+  await page.fill("#people-input", "Alice, Bob, Carol");
+  await page.press("#people-input", "Enter");
+  await page.waitForFunction(() => !document.getElementById("people").hidden, null,
+    { timeout: 10000 });
+  result.people = await page.textContent("#people");
+
   // Contrast of every kind of text against what is behind it, in every theme.
   await page.click("#help-toggle");
   result.contrast = {};
@@ -109,7 +116,7 @@ try {
       const worst = {};
       const selectors = ["h1", "#status", "#delay", "button", ".button", "select", "label",
         "#ask-input", ".cap .text", ".cap.partial .text", ".cap .time", ".who", ".flag",
-        ".sound", ".answer .a", ".answer .q", ".cite", "h2"];
+        ".sound", ".answer .a", ".answer .q", ".cite", "h2", "#people"];
       for (const sel of selectors) {
         for (const el of document.querySelectorAll(sel)) {
           if (!el.offsetParent && el.tagName !== "BODY") continue;

@@ -18,6 +18,7 @@ try {
   result.status = await page.textContent("#status");
   result.mic_hidden = await page.$eval("#mic", (el) => el.hidden);
   result.rename_hidden = await page.$$eval("#legend form", (els) => els.every((f) => f.hidden));
+  result.people_hidden = await page.$eval("#people-form", (el) => el.hidden);
   const visible = () => page.$$eval("#captions > *", (els) =>
     els.filter((el) => !el.classList.contains("hidden")).map((el) => el.textContent));
   result.total = (await visible()).length;

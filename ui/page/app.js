@@ -84,6 +84,11 @@ function addToLegend(label) {
   if (state.hello && !state.hello.rename) form.hidden = true;
   $("legend").append(li);
 }
+function showPeople(names) {
+  // Who is in the meeting, as the presenter listed them (the assistant spells names so).
+  $("people").hidden = names.length === 0;
+  $("people").textContent = `In the meeting: ${names.join(", ")}`;
+}
 function refreshNames(label) {
   document.querySelectorAll(`[data-speaker="${CSS.escape(label)}"] .who`).forEach((el) => {
     el.textContent = displayName(label);
@@ -335,7 +340,7 @@ function send(message) {
 }
 function reset() {
   state.captions.clear(); state.sounds.clear(); state.emotions.clear();
-  $("captions").textContent = ""; $("legend").textContent = "";
+  $("captions").textContent = ""; $("legend").textContent = ""; showPeople([]);
 }
 function onMessage(message) {
   switch (message.type) {
@@ -350,6 +355,7 @@ function onMessage(message) {
       for (const id of ["export-md", "export-json", "export-srt"]) $(id).hidden = !message.export;
       document.querySelector("#ask-form button").disabled = !message.assistant;
       $("missed").disabled = !message.assistant;
+      $("people-form").hidden = !message.people;
       break;
     case "caught_up": state.caughtUp = true; break;
     case "clock": if (state.hello) state.hello.clock_origin = message.origin; break;
@@ -359,6 +365,7 @@ function onMessage(message) {
     case "speaker": addToLegend(message.speaker); break;
     case "name": state.names.set(message.speaker, message.name); addToLegend(message.speaker);
       refreshNames(message.speaker); break;
+    case "people": showPeople(message.names); break;
     case "notice": renderNotice(message); break;
     case "answer": case "answer_text": renderAnswer(message); break;
     case "error": $("status").textContent = `Server: ${message.message}`; break;
@@ -406,6 +413,12 @@ function init() {
     const question = $("ask-input").value.trim();
     if (question) ask(question, null);
     $("ask-input").value = "";
+  });
+  $("people-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const names = $("people-input").value.trim();
+    if (names) send({ type: "people", names });
+    $("people-input").value = "";
   });
   $("missed").addEventListener("click", () => {
     // Since the reader scrolled up or looked away; else the last five minutes.
