@@ -24,6 +24,7 @@ from .transcript import Line
 OFF_TOPIC_BELOW = 0.40
 CITE_FROM = 0.30  # a sentence closer than this to no line gets no citation
 ALSO_CITE = 0.85  # a second line scoring this share of the best one is cited as well
+REPEATS = 0.75  # a sentence whose content words an earlier one says this much of is a repeat
 NOT_DISCUSSED = "Not discussed."
 _STAMP = r"\[(?:\d+:)?\d{1,2}:\d{2}\]"  # a moment cited as [mm:ss] or [h:mm:ss]
 _CITATION = re.compile(r"\s*" + _STAMP)
@@ -215,11 +216,16 @@ def _spoken_words(text: str) -> str:
 
 
 def cite(answer: str, lines: list[Line], question: str = "") -> str:
-    """``answer`` to ``question``, each sentence ending in the [mm:ss] of the line it rests on."""
+    """``answer`` to ``question``, each sentence ending in the [mm:ss] of the line it rests on.
+
+    A sentence that says again what an earlier one said (a small model repeats itself) is
+    dropped.
+    """
     spoken = [line for line in lines if not line.sound]
     if not spoken or answer.strip() == NOT_DISCUSSED:
         return answer
     out = []
+    said: list[set[str]] = []  # the content words of each sentence kept
     for row in answer.splitlines():
         bare = _CITATION.sub("", row)
         pieces = []
@@ -229,6 +235,10 @@ def cite(answer: str, lines: list[Line], question: str = "") -> str:
             if not _says_something(words):
                 pieces.append(sentence)
                 continue
+            content = content_words(words)
+            if any(len(content & before) >= REPEATS * len(content) for before in said):
+                continue
+            said.append(content)
             scores = similarities(words, spoken) + _shared_words(words, spoken, question)
             order = np.argsort(-scores)
             if scores[order[0]] < CITE_FROM:
@@ -240,5 +250,6 @@ def cite(answer: str, lines: list[Line], question: str = "") -> str:
             body = sentence.rstrip()
             end = len(body.rstrip(".!?"))
             pieces.append(body[:end] + stamp + body[end:] + sentence[len(body) :])
-        out.append("".join(pieces))
+        if pieces or not bare.strip():  # a row that only repeated others goes
+            out.append("".join(pieces))
     return "\n".join(out)

@@ -57,10 +57,12 @@ class Transcript:
         self.people: list[str] = []  # the meeting's people, as given (`--people`)
         self._inferred: dict[str, str] = {}  # revealed by the meeting (speaker_names)
         self.heard_until = 0.0  # the furthest session time any event has reached
+        self._built: list[Line] | None = None  # every line, until the next event
 
     def add(self, event: dict[str, Any]) -> None:
         """Take one event (any type; the ones that do not matter are ignored)."""
         kind = event.get("type")
+        self._built = None
         if kind == "caption" and event.get("final"):
             self._captions[str(event["id"])] = event
         elif kind == "sound":
@@ -87,6 +89,7 @@ class Transcript:
         other.people = list(self.people)
         other._inferred = dict(self._inferred)
         other.heard_until = self.heard_until
+        other._built = self._built  # lines are frozen: the list is never changed, only replaced
         return other
 
     def lines(self, since: float = 0.0, until: float = float("inf")) -> list[Line]:
@@ -106,6 +109,12 @@ class Transcript:
         return {**self._inferred, **self.names}
 
     def _all_lines(self) -> list[Line]:
+        """Every line, built once after each event (building infers names over the meeting)."""
+        if self._built is None:
+            self._built = self._build_lines()
+        return self._built
+
+    def _build_lines(self) -> list[Line]:
         speech = self._speech_lines()
         names = self._names(speech)
         lines = [

@@ -64,3 +64,20 @@ CLOUD_COSTS = [  # dev_m01 as a --fast replay heard it
 )
 def test_a_line_written_out_again_is_found_where_it_starts(written, at):
     assert copied_line_at(written, CLOUD_COSTS) == at
+
+
+def test_a_sentence_that_says_again_what_one_before_said_is_dropped():
+    lines = [  # dev_m04 as a --fast replay heard it
+        Line(93.0, 104.0, "Nina just texted: support received 312 tickets.", "Kevin"),
+        Line(102.0, 110.0, "312. Can you add a failover test to the regression suite?", "Laura"),
+    ]
+    # the 1.5B model's catch-up since 1:04, as it wrote it (2026-12-01)
+    written = (
+        " [phone ringing] - Nina from support calls.\n"
+        " [phone ringing] - Nina calls back with the number of 312 tickets about the outage.\n"
+        " [phone ringing] - Nina texts the number of 312 tickets about the outage.\n"
+        "Laura asks for a failover test."
+    )
+    kept = cite(written, lines).splitlines()
+    assert len(kept) == 3 and "texts" not in " ".join(kept), kept
+    assert kept[2].startswith("Laura asks for a failover test [01:42]"), kept

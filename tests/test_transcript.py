@@ -91,8 +91,11 @@ def test_a_line_takes_the_earliest_tone_that_overlaps_it_whatever_their_lengths(
 
 
 def test_a_revised_caption_replaces_the_earlier_final(meeting):
+    assert "fix the bugs" in meeting.lines()[1].text  # the lines are built (and kept)
+    before = meeting.copy()
     meeting.add(caption("c3", 6.0, 9.0, "Bob, can you fix the box by Friday?", "S2"))
     assert "fix the box" in meeting.lines()[1].text
+    assert "fix the bugs" in before.lines()[1].text  # a copy keeps its own lines
 
 
 def test_a_caption_running_across_a_change_of_speaker_is_split_at_the_turn():
