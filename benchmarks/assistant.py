@@ -47,6 +47,7 @@ from roomtone.plugins.llm_llamacpp import LlamaCppLLM, threads_beside_captions
 from roomtone.plugins.whisper_captioner import WhisperCaptioner
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
+ROUNDS = 5  # timed rounds of the questions per thread count (medians and ranges reported)
 normalise = EnglishTextNormalizer()
 
 
@@ -252,7 +253,7 @@ def speed(llm: LlamaCppLLM, pieces: list[tuple[list[dict], float]], minutes: flo
     counts = sorted({os.cpu_count() or 1, live}, reverse=True)
     rounds: dict[int, list[list]] = {n: [] for n in counts}
     with LiveReplay():
-        for _ in range(2):
+        for _ in range(ROUNDS):
             for n in counts:
                 llm.set_threads(n, n)
                 rounds[n].append([memory.answer(q, transcript) for q in questions])
@@ -280,10 +281,14 @@ def speed(llm: LlamaCppLLM, pieces: list[tuple[list[dict], float]], minutes: flo
 
 
 def _timings(rounds: list[list]) -> dict:
-    """Per question: the median over rounds of first token and whole answer; the answers."""
+    """Per question: the median over rounds of first token and whole answer (and the first
+    token's range: the live replay beside it makes single timings vary); the answers."""
     per_question = list(zip(*rounds, strict=True))
     return {
         "first_token_s": [statistics.median(a.first_token_s for a in q) for q in per_question],
+        "first_token_range_s": [
+            [min(a.first_token_s for a in q), max(a.first_token_s for a in q)] for q in per_question
+        ],
         "total_s": [statistics.median(a.total_s for a in q) for q in per_question],
         "prompt_tokens": [a.prompt_tokens for a in rounds[0]],
         "answers": [a.text for a in rounds[-1]],
@@ -359,9 +364,15 @@ def main() -> None:
             f"{timing['uncached_total_s']:.1f} s ({timing['ratio_first_token']:.0f}x)"
         )
         print_table(
-            ["threads", "question", "first token (s)", "whole answer (s)"],
+            ["threads", "question", "first token (s)", "its range (s)", "whole answer (s)"],
             [
-                [n, q, f"{t['first_token_s'][i]:.2f}", f"{t['total_s'][i]:.2f}"]
+                [
+                    n,
+                    q,
+                    f"{t['first_token_s'][i]:.2f}",
+                    "{:.2f}-{:.2f}".format(*t["first_token_range_s"][i]),
+                    f"{t['total_s'][i]:.2f}",
+                ]
                 for n, t in timing["by_threads"].items()
                 for i, q in enumerate(timing["questions"])
             ],

@@ -4,8 +4,8 @@
 heard; ``roomtone tui --session DB`` reopens a past one read-only. Captions are the
 assistant's lines (speaker turns, names, tone flags, sounds); words not yet final show
 dimmed under them. Keys: ``?`` help, ``a`` ask, ``m`` what did I miss, ``/`` search,
-``r`` rename, ``w`` who is here, ``p`` pause scrolling, ``e`` export, ``j`` go to the last answer's moment,
-``q`` quit.
+``r`` rename, ``w`` who is here, ``p`` pause scrolling, ``e`` export, ``j`` go to the last
+answer's moment, ``q`` quit.
 """
 
 from __future__ import annotations
