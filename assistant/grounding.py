@@ -236,7 +236,7 @@ def cite(answer: str, lines: list[Line], question: str = "") -> str:
                 pieces.append(sentence)
                 continue
             content = content_words(words)
-            if any(len(content & before) >= REPEATS * len(content) for before in said):
+            if content and any(len(content & b) >= REPEATS * len(content) for b in said):
                 continue
             said.append(content)
             scores = similarities(words, spoken) + _shared_words(words, spoken, question)
