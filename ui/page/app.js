@@ -417,8 +417,7 @@ function init() {
   $("people-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const names = $("people-input").value.trim();
-    if (names) send({ type: "people", names });
-    $("people-input").value = "";
+    if (names) send({ type: "people", names });  // kept in the box: an error leaves it to mend
   });
   $("missed").addEventListener("click", () => {
     // Since the reader scrolled up or looked away; else the last five minutes.
