@@ -399,9 +399,6 @@ class MeetingMemory:
             del self._lines[same:], self._marks[same:]
             self._spoken = None
 
-    def _cost(self, line: Line) -> int:
-        return len(self.llm.tokens(line.render() + "\n"))
-
     def _fits(self, text: str) -> bool:
         """Whether the prefix has room for ``text`` and still keeps the question's reserve."""
         budget = self.llm.capabilities.context_tokens - self._reserve

@@ -334,7 +334,7 @@ def test_a_meeting_longer_than_the_context_folds_and_is_still_answered(llm, tran
     assert folded + memory._lines == lines
     # each line was read once; a fold reads only its key lines (no rebuild)
     spoken = len(llm.tokens(memory._spoken.text)) if memory._spoken is not None else 0
-    once = sum(memory._cost(line) for line in lines) + spoken
+    once = sum(len(llm.tokens(line.render() + "\n")) for line in lines) + spoken
     ahead = ("\n" if memory._spoken is not None else "") + QUESTION_OPENER
     once += len(llm.tokens(ahead)) if memory._opener is not None else 0
     assert evaluated.count == once + sum(len(llm.tokens(p.render())) for p in memory.folded)

@@ -415,8 +415,11 @@ class CaptionApp(App[None]):
         label = item.name
 
         def renamed(name: str | None) -> None:
-            if name and self._keep(lambda: self.session.rename(label, name)):  # type: ignore[misc]
-                self.notify(f"{label} is now {' '.join(name.split())}")
+            if not name:
+                return
+            event = self._keep(lambda: self.session.rename(label, name))  # type: ignore[misc]
+            if event is not None:
+                self.notify(f"{label} is now {event['name']}")
 
         self.push_screen(PromptScreen(f"New name for {label}", 40), renamed)
 
@@ -427,21 +430,27 @@ class CaptionApp(App[None]):
             return
 
         def given(names: str | None) -> None:
-            if names and self._keep(lambda: self.session.people(names)):  # type: ignore[misc]
-                self.notify(f"in the meeting: {', '.join(self.transcript.people)}")
+            if not names:
+                return
+            event = self._keep(lambda: self.session.people(names))  # type: ignore[misc]
+            if event is not None:
+                self.notify(f"in the meeting: {', '.join(event['names'])}")
 
         now = ", ".join(self.transcript.people)
         self.push_screen(PromptScreen("Who is here? Names, with commas", 1000, now), given)
 
-    def _keep(self, store: Callable[[], dict[str, Any]]) -> bool:
-        """Keep an event in the session (``store`` writes and returns it) and show it."""
+    def _keep(self, store: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+        """Keep an event in the session (``store`` writes and returns it) and show it.
+
+        The event kept, or None where ``store`` refused it (the reason is shown).
+        """
         try:
             event = store()
         except ValueError as exc:
             self.notify(str(exc), severity="error")
-            return False
+            return None
         self.take_event(event)
-        return True
+        return event
 
     def action_export(self) -> None:
         """Write the meeting as markdown."""
