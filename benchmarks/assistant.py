@@ -193,9 +193,13 @@ def long_transcript(pieces: list[tuple[list[dict], float]], minutes: float) -> T
 
 
 class LiveReplay:
-    """A realtime replay of dev_m01 in another process, started again each time it ends."""
+    """A realtime replay of dev_m01 in another process, started again each time it ends.
 
-    def __init__(self) -> None:
+    ``launcher``: a command the replay runs under (``("nice", "-n", "10")``, ``taskset``).
+    """
+
+    def __init__(self, launcher: tuple[str, ...] = ()) -> None:
+        self._launcher = launcher
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -211,6 +215,7 @@ class LiveReplay:
     def _run(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             command = [
+                *self._launcher,
                 sys.executable,
                 "-m",
                 "roomtone.cli",
