@@ -113,6 +113,19 @@ _MONTHS = (
 )  # fmt: skip
 _TIMES_OF_DAY = ("noon", "midnight", "tonight", "tomorrow", "yesterday", "weekend")
 CHECKED_WORDS = (*_WEEKDAYS, *_MONTHS, *_TIMES_OF_DAY)
+# a question made of these words alone asks about the meeting as a whole ("What was
+# decided?", "Who agreed to do what?"): no single line is close to it, yet it is on topic
+_MEETING_WIDE = frozenset((
+    "action", "actions", "item", "items", "task", "tasks", "todo", "todos", "agreed",
+    "agree", "agreement", "agreements", "decided", "decide", "decision", "decisions",
+    "deadline", "deadlines", "due", "date", "dates", "next", "step", "steps", "follow",
+    "followup", "followups", "owner", "owners", "takeaway", "takeaways", "key", "main",
+    "point", "points", "summary", "summarise", "summarize", "recap", "outcome", "outcomes",
+    "conclusion", "conclusions", "plan", "plans", "anyone", "anybody", "someone", "somebody",
+    "everyone", "everybody", "anything", "something", "whom", "whose", "said", "say", "says",
+    "discussed", "talked", "happened", "happen", "promised", "committed", "assigned", "far",
+    "meeting", "today", "now", "any", "each",
+))  # fmt: skip
 # a sentence: up to its mark (a point between digits, as in 1.2, is not one)
 _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|$)")
 _CITATION_AT_END = re.compile(_STAMP + "$")
@@ -127,12 +140,23 @@ COPIED_WORDS = 4  # this many words after a line's opening, as a line says them:
 
 
 def off_topic(question: str, lines: list[Line]) -> bool:
-    """Nothing said in ``lines`` is about ``question`` (in meaning or in its words)."""
+    """Nothing said in ``lines`` is about ``question`` (in meaning or in its words).
+
+    A question about the meeting as a whole is on topic once anything was said.
+    """
     spoken = [line for line in lines if not line.sound]
     if not spoken:
         return True
+    if about_the_whole_meeting(question):
+        return False
     scores = similarities(question, spoken) + _shared_words(question, spoken)
     return float(scores.max()) < OFF_TOPIC_BELOW
+
+
+def about_the_whole_meeting(question: str) -> bool:
+    """``question`` asks about the meeting as a whole: its decisions, tasks, deadlines."""
+    words = content_words(question)
+    return bool(words) and words <= _MEETING_WIDE
 
 
 def unsaid(words: tuple[str, ...], lines: list[Line], *also: str) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from whisper_normalizer.english import EnglishTextNormalizer
 from roomtone.assistant.actions import action_items
 from roomtone.assistant.ask import answer_question, session_transcript
 from roomtone.assistant.clauses import clauses, closest_clause
-from roomtone.assistant.grounding import CHECKED_WORDS, copied_line_at, unsaid
+from roomtone.assistant.grounding import CHECKED_WORDS, copied_line_at, off_topic, unsaid
 from roomtone.assistant.memory import (
     ASSISTANT_TURN,
     HEADER,
@@ -348,6 +348,29 @@ def test_a_meeting_longer_than_the_context_folds_and_is_still_answered(llm, tran
             assert mentions(answer.text, keyword, alternatives.get(keyword, [])), answer.text
         lo, hi = q["evidence"]
         assert any(start <= hi and end >= lo for start, end in answer.citations), answer
+
+
+@pytest.mark.parametrize(
+    "question", ["What was decided?", "Who agreed to do what?", "What are the action items?"]
+)
+def test_a_question_about_the_whole_meeting_is_answered_not_turned_away(question):
+    """No single line is close to these, yet they are what a late joiner asks."""
+    transcript = Transcript()
+    for row in LIVE_PAGE_EVENTS.read_text().splitlines():
+        transcript.add(json.loads(row))
+    lines = transcript.lines()
+    assert not off_topic(question, lines)
+    assert off_topic(question, [])  # before anything was said
+    # a topic the meeting never touched is still turned away, asked the same way
+    assert off_topic(f"{question.rstrip('?')} about the office holiday party?", lines)
+
+
+def test_what_was_decided_is_answered_with_the_decision_and_its_moment(llm, transcript):
+    decision = eval_truth(MEETING)["decisions"][0]  # keep the launch on March 22, ~01:44
+    answer = answer_question(llm, transcript, "What was decided?")
+    assert "march 22" in normalise(answer.text), answer.text
+    at = decision["said_at"]
+    assert any(start - 10 <= at <= end + 10 for start, end in answer.citations), answer
 
 
 def test_something_never_discussed_is_not_invented(llm, transcript):
