@@ -36,6 +36,7 @@ from .clauses import clauses, closest_clause
 from .grounding import (
     CHECKED_WORDS,
     NOT_DISCUSSED,
+    about_the_whole_meeting,
     cite,
     copied_line_at,
     off_topic,
@@ -79,6 +80,8 @@ QUESTION_OPENER = "\nQuestion:"  # how every question to the model begins
 CITATION = re.compile(r"\[(?:(\d+):)?(\d{1,2}):(\d{2})\]")
 ANSWER_TOKENS = 120  # answers to who/what/when questions run 15-50 tokens
 CATCH_UP_TOKENS = 80  # a catch-up's summary (its key moments follow it, word for word)
+WHOLE_MEETING_MOMENTS = 8  # "What was decided?" is answered with this many key lines
+NO_KEY_MOMENTS = "No task, decision, number or date has been said yet."
 FOLD_KEY_LINES = 6  # a folded part stands in the prefix as its most salient lines
 FOLDED_SHARE = 4  # folded parts may fill a quarter of the context; then they merge into one
 
@@ -221,6 +224,16 @@ class MeetingMemory:
         lines = [line for line in every if since is None or line.end > since]
         if since is None and off_topic(question, lines):
             return Answer(NOT_DISCUSSED, [], 0.0, time.perf_counter() - started, 0)
+        if since is None and about_the_whole_meeting(question):
+            # No line is close to it, and the model asked it writes its prompt's example
+            # ("send the report") into the meeting: the meeting's key lines, word for word.
+            moments = key_moments(lines, WHOLE_MEETING_MOMENTS)
+            said = "\n".join(["Key moments:", *(f"- {m.render()}" for m in moments)])
+            said = said if moments else NO_KEY_MOMENTS
+            if on_text is not None:
+                on_text(said)
+            total = time.perf_counter() - started
+            return Answer(said, cited_lines(said, every), total, total, 0)
         if since is not None and not any(not line.sound for line in lines):
             quiet = f"Nothing was said from [{format_clock(since)}] on."
             return Answer(quiet, [], 0.0, time.perf_counter() - started, 0)
