@@ -228,8 +228,7 @@ class MeetingMemory:
             # No line is close to it, and the model asked it writes its prompt's example
             # ("send the report") into the meeting: the meeting's key lines, word for word.
             moments = key_moments(lines, WHOLE_MEETING_MOMENTS)
-            said = "\n".join(["Key moments:", *(f"- {m.render()}" for m in moments)])
-            said = said if moments else NO_KEY_MOMENTS
+            said = _key_moments_text(moments) if moments else NO_KEY_MOMENTS
             if on_text is not None:
                 on_text(said)
             total = time.perf_counter() - started
@@ -272,7 +271,7 @@ class MeetingMemory:
         summary = whole_sentences(written).strip()
         parts = [cite(summary, lines, question)] if summary else []
         if moments:
-            parts.append("Key moments:\n" + "\n".join(f"- {m.render()}" for m in moments))
+            parts.append(_key_moments_text(moments))
         text = "\n".join(parts) or NOT_DISCUSSED
         total = time.perf_counter() - started
         return Answer(
@@ -460,6 +459,11 @@ class MeetingMemory:
         scores = similarities(question, folded)
         best = [i for i in np.argsort(-scores)[:top] if scores[i] > bar]
         return sorted((folded[i] for i in best), key=lambda line: line.start)
+
+
+def _key_moments_text(moments: list[Line]) -> str:
+    """Key moments as an answer lists them, word for word under their times."""
+    return "\n".join(["Key moments:", *(f"- {m.render()}" for m in moments)])
 
 
 def _rendered(lines: list[Line]) -> str:
