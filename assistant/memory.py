@@ -5,10 +5,12 @@ line by line as lines close; the line still being spoken is evaluated as far as 
 been said, and extended as it goes on, so a question asked while someone talks pays only
 for their last few words. Every question to the model begins the same way; that opener is
 read ahead after the meeting (and cut whenever the meeting moves on), so a question pays
-only for its own words. When a line already in the prefix changes (a second-pass
-revision, a speaker relabel, its tone), the prefix is cut back to that line and only the
-lines from there are evaluated again. A question is asked after the prefix, answered,
-and the context is cut back to the prefix, so a question costs only its own tokens.
+only for its own words. When lines already in the prefix change (a second-pass
+revision, a speaker relabel, a tone), the new lines are spliced in where the old ones
+stood, one change at a time: only they are evaluated, what follows stays cached, and the
+prefix never goes back, so a question asked meanwhile never pays to read the revised lines
+again. A question is asked after the prefix, answered, and the context is cut back to the
+prefix, so a question costs only its own tokens.
 
 When the meeting outgrows the context, the older half of the lines folds: its key
 lines (tasks, decisions, numbers and dates, word for word) take the half's place in the
@@ -25,6 +27,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 import numpy as np
@@ -82,6 +85,7 @@ ANSWER_TOKENS = 120  # answers to who/what/when questions run 15-50 tokens
 CATCH_UP_TOKENS = 80  # a catch-up's summary (its key moments follow it, word for word)
 WHOLE_MEETING_MOMENTS = 8  # "What was decided?" is answered with this many key lines
 NO_KEY_MOMENTS = "No task, decision, number or date has been said yet."
+PIECE_CHARS = 120  # a line is read this much at a time (~30 tokens, ~1 s on one core)
 FOLD_KEY_LINES = 6  # a folded part stands in the prefix as its most salient lines
 FOLDED_SHARE = 4  # folded parts may fill a quarter of the context; then they merge into one
 
@@ -152,6 +156,7 @@ class MeetingMemory:
         self.notes: dict[str, Any] = {}  # what others keep per meeting (action verdicts)
         self._spoken: Spoken | None = None  # the open line, after the closed ones
         self._opener: Opener | None = None  # read ahead after all that was said
+        self._unspliced = 0  # lines the changes still to be spliced add (or remove, < 0)
         self._lock = threading.RLock()
         self.llm.reset(HEADER.format(system=SYSTEM))
         self._folded_at = self.llm.position  # the folded parts stand from here on
@@ -165,6 +170,11 @@ class MeetingMemory:
     def _folded_lines(self) -> int:
         return sum(len(f.lines) for f in self.folded)
 
+    @property
+    def _covered(self) -> int:
+        """How many of the transcript's lines the prefix stands for (some maybe as they were)."""
+        return self._folded_lines + len(self._lines) + self._unspliced
+
     def update(self, transcript: Transcript) -> int:
         """Bring the prefix in step with the transcript's closed lines; returns lines evaluated.
 
@@ -176,19 +186,30 @@ class MeetingMemory:
             lines = transcript.lines()
             closed = self._closed(transcript, lines)
             speaking = lines[len(closed)] if len(closed) < len(lines) else None
-            self._rewind_to_first_change(closed)
+            changes = self._changes(closed[self._folded_lines :])
         evaluated = 0
+        for old, new in reversed(changes):  # later ones first: earlier marks stay as they are
+            with self._lock:  # one line at a time, so a question never waits long
+                evaluated += self._splice_lines(old, new)
         while True:
             with self._lock:  # one line at a time, so a question never waits long
-                at = self._folded_lines + len(self._lines)
+                at = self._covered
                 if at >= len(closed):
-                    if speaking is not None:
-                        self._follow_spoken(speaking.render())
+                    said = speaking.render() if speaking is not None else ""
+                    piece = self._next_piece(said) if said else None
+                    if piece is not None and self._follow_spoken(piece):
+                        continue  # the rest after a question waiting has had its turn
+                    if said:
+                        self._follow_spoken(said)
                     self._read_opener(lines[at:])
                     return evaluated
                 line = closed[at]
                 if self._lines and not self._fits(line.render() + "\n"):
                     self._fold()
+                    continue
+                piece = self._next_piece(line.render() + "\n")
+                if piece is not None:  # a long line is read a piece at a time, as if said
+                    self._follow_spoken(piece)
                     continue
                 spoken = self._spoken  # if held, this line starts where it does
                 self._marks.append(spoken.mark if spoken is not None else self.llm.position)
@@ -300,7 +321,7 @@ class MeetingMemory:
         was said and the question opener, a question is only what follows its opener.
         """
         with self._lock:
-            tail = _rendered(lines[self._folded_lines + len(self._lines) :])
+            tail = _rendered(lines[self._covered :])
             recalled = self._recall(topic) if topic else []
             opener = self._opener  # the prefix may end with all that was said and the opener
             read_ahead = opener is not None and opener.after == tail and not recalled
@@ -340,13 +361,29 @@ class MeetingMemory:
             asked = f"{question} {TOPIC_CATCH_UP.format(topic=topic, start=start, end=end)}"
         return f"{said}{QUESTION_OPENER} {asked}{ASSISTANT_TURN}"
 
-    def _follow_spoken(self, text: str) -> None:
-        """Evaluate the line being spoken (rendered ``text``) as far as it has been said."""
+    def _follow_spoken(self, text: str) -> bool:
+        """Evaluate the line being spoken (rendered ``text``) as far as it has been said.
+
+        Returns whether anything was evaluated.
+        """
         more = self._unevaluated(text)
-        if more and self._fits(more):
-            at = self._spoken.mark if self._spoken is not None else self.llm.position
-            self.llm.extend(more)
-            self._spoken = Spoken(text, at)
+        if not more or not self._fits(more):
+            return False
+        at = self._spoken.mark if self._spoken is not None else self.llm.position
+        self.llm.extend(more)
+        self._spoken = Spoken(text, at)
+        return True
+
+    def _next_piece(self, text: str) -> str | None:
+        """The part of the line ``text`` to read next, if the rest is too long for one go.
+
+        A question waits for what the memory is reading: a piece at a time, it waits
+        for no more than about one piece.
+        """
+        spoken = self._spoken
+        held = len(spoken.text) if spoken is not None and text.startswith(spoken.text) else 0
+        cut = text.find(" ", held + PIECE_CHARS)
+        return text[:cut] if cut != -1 else None
 
     def _read_opener(self, tail: list[Line]) -> None:
         """Read the question opener ahead, after ``tail`` (the lines not closed yet).
@@ -396,20 +433,66 @@ class MeetingMemory:
                 return lines[:i]
         return lines
 
-    def _rewind_to_first_change(self, closed: list[Line]) -> None:
-        """Cut the prefix back to the first line that differs from the transcript now."""
-        base = self._folded_lines
-        same = 0
-        while (
-            same < len(self._lines)
-            and base + same < len(closed)
-            and self._lines[same] == closed[base + same]
-        ):
-            same += 1
-        if same < len(self._lines):
-            self.llm.rewind(self._marks[same])
-            del self._lines[same:], self._marks[same:]
-            self._spoken = None
+    def _changes(self, closed: list[Line]) -> list[tuple[slice, list[Line]]]:
+        """How the prefix's lines differ from ``closed`` (the closed lines after the folded ones).
+
+        Each change replaces, inserts or removes one line: the prefix's lines it replaces
+        (none or one) and the lines it puts there (none or one), in order. Lines new at the
+        end are not changes: they are extended.
+        """
+        head = 0
+        while head < min(len(self._lines), len(closed)) and self._lines[head] == closed[head]:
+            head += 1
+        held = len(self._lines)
+        changes: list[tuple[slice, list[Line]]] = []
+        matcher = SequenceMatcher(None, self._lines[head:], closed[head:], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                continue
+            i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
+            paired = min(i2 - i1, j2 - j1)
+            changes += [(slice(i1 + k, i1 + k + 1), [closed[j1 + k]]) for k in range(paired)]
+            changes += [(slice(i, i + 1), []) for i in range(i1 + paired, i2)]
+            if i2 < held:  # lines new in the middle (at the end, they are extended)
+                changes += [(slice(i2, i2), [line]) for line in closed[j1 + paired : j2]]
+        self._unspliced = sum(len(new) - (old.stop - old.start) for old, new in changes)
+        return changes
+
+    def _splice_lines(self, old: slice, new: list[Line]) -> int:
+        """Put ``new`` where the prefix's lines ``old`` stand; returns lines evaluated.
+
+        What follows stays cached. A line whose text is as it was is only relabelled.
+        """
+        self._unspliced -= len(new) - (old.stop - old.start)
+        if [line.render() for line in self._lines[old]] == [line.render() for line in new]:
+            self._lines[old] = new
+            return 0
+        end_of_lines = self._spoken.mark if self._spoken is not None else self.llm.position
+        start = self._marks[old.start] if old.start < len(self._marks) else end_of_lines
+        end = self._marks[old.stop] if old.stop < len(self._marks) else end_of_lines
+        text = _rendered(new)
+        if not self._fits(text):  # no room: cut back; the lines are extended again
+            self._cut_back_to(old.start)
+            return 0
+        before = self.llm.position
+        self.llm.splice(start, end, text)
+        moved = self.llm.position - before
+        self._lines[old] = new
+        self._marks[old] = [start] * len(new)
+        after = old.start + len(new)
+        self._marks[after:] = [mark + moved for mark in self._marks[after:]]
+        if self._spoken is not None:
+            self._spoken.mark += moved
+        return len(new)
+
+    def _cut_back_to(self, index: int) -> None:
+        """Cut the prefix back to before its line ``index`` (the lines after are read again)."""
+        if index < len(self._marks):
+            self.llm.rewind(self._marks[index])
+        elif self._spoken is not None:
+            self.llm.rewind(self._spoken.mark)
+        del self._lines[index:], self._marks[index:]
+        self._spoken = None
 
     def _fits(self, text: str) -> bool:
         """Whether the prefix has room for ``text`` and still keeps the question's reserve."""

@@ -32,10 +32,10 @@ from roomtone.assistant.live import ask_live, ask_socket_path
 from roomtone.streaming.caption_metrics import final_text, first_pass, wer, word_latency
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
-QUESTIONS = (
+QUESTIONS = (  # ones the model answers (a question about the whole meeting does not use it)
     "What did I miss in the last minute?",
-    "Who agreed to do what?",
-    "When is the next deadline?",
+    "Who agreed to fix the open mobile app bugs?",
+    "When is the press release due?",
 )
 CPU_RATIO = re.compile(r"CPU/audio ([0-9.]+)")
 

@@ -186,7 +186,7 @@ def test_a_short_catch_up_is_said_word_for_word_not_padded_out(llm, transcript):
     assert answer.citations and answer.citations[-1][0] == pytest.approx(last.start)
 
 
-def test_a_revised_line_is_evaluated_again_and_answers_match_a_fresh_memory(
+def test_a_revised_line_is_spliced_in_where_it_stood_and_nothing_after_it_is_read_again(
     llm, session, transcript
 ):
     memory = MeetingMemory(llm)
@@ -198,14 +198,58 @@ def test_a_revised_line_is_evaluated_again_and_answers_match_a_fresh_memory(
     caption["words"][-1]["text"] = "tomorrow"  # a second-pass revision of a line at ~2 min
     revised = transcript.copy()
     revised.add(caption)
-    assert memory.update(revised) < len(revised.lines()) / 2  # only the lines from there on
-    rewound = llm.prefix_tokens
+    [changed] = [line for line in revised.lines() if line not in transcript.lines()]
+    assert (
+        memory._lines.index(transcript.lines()[revised.lines().index(changed)])
+        < len(memory._lines) - 5
+    )  # lines after it stay cached
+    with EvaluatedTokens(llm) as evaluated:
+        assert memory.update(revised) == 1
+    opener = llm.position - memory._opener.mark if memory._opener else 0  # read ahead again
+    assert evaluated.count == len(llm.tokens(changed.render() + "\n")) + opener
+    assert held_lines(memory, llm) == [line.render() + "\n" for line in memory._closed(revised)]
     question = "When is the press release due?"
     cached = memory.answer(question, revised)
     fresh = MeetingMemory(llm)
     fresh.update(revised)
-    assert llm.prefix_tokens == rewound
     assert fresh.answer(question, revised).text == cached.text
+
+
+def test_a_live_run_s_revisions_are_spliced_in_and_the_prefix_never_goes_back(llm):
+    """dev_m01 as a live run heard it, the memory updated every 2 s of the run's clock:
+    second-pass revisions, relabels and tones change, split and drop lines already read.
+    Each update leaves the prefix reading as the meeting's closed lines, and never cuts it
+    back into them (a question asked meanwhile would pay to read them again)."""
+    events = [json.loads(row) for row in LIVE_PAGE_EVENTS.read_text().splitlines()]
+    events.sort(key=lambda event: event["emitted"])
+    memory, transcript = MeetingMemory(llm), Transcript()
+    cuts: list[int] = []
+    rewind = llm.rewind
+    llm.rewind = lambda position: (cuts.append(position), rewind(position))[1]
+    spliced = 0
+    try:
+        for tick in range(2, int(events[-1]["emitted"]) + 3, 2):
+            while events and events[0]["emitted"] <= tick:
+                transcript.add(events.pop(0))
+            held, last = list(memory._lines), memory._marks[-1] if memory._marks else 0
+            cuts.clear()
+            memory.update(transcript)
+            assert all(cut > last for cut in cuts), tick  # only the open line, the opener
+            closed = memory._closed(transcript)
+            assert memory._lines == closed
+            assert held_lines(memory, llm) == [line.render() + "\n" for line in closed], tick
+            spliced += sum(line not in closed for line in held)
+    finally:
+        del llm.rewind
+    assert spliced >= 20  # the run revised that many lines after they were read
+
+
+def held_lines(memory: MeetingMemory, llm) -> list[str]:
+    """The text the prefix holds for each of the memory's lines, read back from its tokens."""
+    spoken, opener = memory._spoken, memory._opener
+    end = spoken.mark if spoken else opener.mark if opener else llm.position
+    spans = zip(memory._marks, [*memory._marks[1:], end][: len(memory._marks)], strict=True)
+    return [llm._llm.detokenize(llm._prefix[a:b]).decode() for a, b in spans]
 
 
 class EvaluatedTokens:
