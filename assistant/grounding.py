@@ -251,7 +251,7 @@ def cite(answer: str, lines: list[Line], question: str = "") -> str:
     out = []
     said: list[set[str]] = []  # the content words of each sentence kept
     for row in answer.splitlines():
-        bare = _CITATION.sub("", row)
+        bare = _CITATION.sub("", row).lstrip()  # a time the model wrote first goes
         pieces = []
         for match in _SENTENCE.finditer(bare):
             sentence = match.group(0)

@@ -81,3 +81,21 @@ def test_a_sentence_that_says_again_what_one_before_said_is_dropped():
     kept = cite(written, lines).splitlines()
     assert len(kept) == 3 and "texts" not in " ".join(kept), kept
     assert kept[2].startswith("Laura asks for a failover test [01:42]"), kept
+
+
+def test_a_time_the_model_wrote_before_a_line_is_moved_to_its_end():
+    # asked live "When is the press release due?", the model copied a line, time first
+    lines = [
+        Line(
+            18.84,
+            26.24,
+            "From the marketing side, we need the final screenshots by Monday "
+            "the 14th, otherwise the press release slips.",
+            "S3",
+        ),
+        Line(27.44, 29.16, "Bob, can your team fix those three bugs?", "S1"),
+    ]
+    written = "[00:18] S3: From the marketing side, we need the final screenshots by Monday."
+    assert cite(written, lines) == (
+        "S3: From the marketing side, we need the final screenshots by Monday [00:18]."
+    )
