@@ -24,8 +24,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -158,8 +158,23 @@ class MeetingMemory:
         self._opener: Opener | None = None  # read ahead after all that was said
         self._unspliced = 0  # lines the changes still to be spliced add (or remove, < 0)
         self._lock = threading.RLock()
+        self._asking = 0  # questions waiting for the memory or being answered
+        self._asked = threading.Condition()
         self.llm.reset(HEADER.format(system=SYSTEM))
         self._folded_at = self.llm.position  # the folded parts stand from here on
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """Hold the memory for a question; the upkeep waits while a question waits."""
+        with self._asked:
+            self._asking += 1
+        try:
+            with self._lock:
+                yield
+        finally:
+            with self._asked:
+                self._asking -= 1
+                self._asked.notify_all()
 
     @property
     def lines_in_prefix(self) -> int:
@@ -187,24 +202,32 @@ class MeetingMemory:
             closed = self._closed(transcript, lines)
             speaking = lines[len(closed)] if len(closed) < len(lines) else None
             changes = self._changes(closed[self._folded_lines :])
+        # later ones first: earlier marks stay as they are
+        pending: list[tuple[slice, list[Line], str | None]] = [(*c, None) for c in changes[::-1]]
         evaluated = 0
-        for old, new in reversed(changes):  # later ones first: earlier marks stay as they are
-            with self._lock:  # one line at a time, so a question never waits long
-                evaluated += self._splice_lines(old, new)
         while True:
-            with self._lock:  # one line at a time, so a question never waits long
+            with self._asked:  # a question waiting goes first (a lock is not fair)
+                self._asked.wait_for(lambda: self._asking == 0)
+            with self._lock:  # one line or piece at a time, so a question never waits long
                 at = self._covered
-                if at >= len(closed):
+                line = closed[at] if at < len(closed) else None
+                folds = line is not None and self._lines and not self._fits(line.render() + "\n")
+                if pending and folds:  # the changes first: folding moves the lines
+                    evaluated += self._splice_next(pending)
+                    continue
+                if line is None:
                     said = speaking.render() if speaking is not None else ""
                     piece = self._next_piece(said) if said else None
                     if piece is not None and self._follow_spoken(piece):
                         continue  # the rest after a question waiting has had its turn
                     if said:
                         self._follow_spoken(said)
+                    if pending:  # new words first (a question pays for them), then changes
+                        evaluated += self._splice_next(pending)
+                        continue
                     self._read_opener(lines[at:])
                     return evaluated
-                line = closed[at]
-                if self._lines and not self._fits(line.render() + "\n"):
+                if folds:
                     self._fold()
                     continue
                 piece = self._next_piece(line.render() + "\n")
@@ -272,7 +295,7 @@ class MeetingMemory:
         moments = key_moments(lines) if since is not None else key_moments(passage, 4)
         first = None
         written = ""
-        with self._lock:
+        with self._turn():
             instruction = self._question(question, since, topic, passage, every)
             suffix = self.suffix(instruction, every, question)
             avoid = _unsaid(every, question) + ANSWER_NEVER
@@ -308,7 +331,7 @@ class MeetingMemory:
 
         ``lines`` are the transcript's lines now (``Transcript.lines()``).
         """
-        with self._lock:
+        with self._turn():
             suffix = self.suffix(instruction, lines)
             avoid = _unsaid(lines, instruction)
             return "".join(self.llm.complete(suffix, max_tokens, avoid=avoid))
@@ -320,7 +343,7 @@ class MeetingMemory:
         first, then folded lines close to ``topic``. Where the prefix ends with all that
         was said and the question opener, a question is only what follows its opener.
         """
-        with self._lock:
+        with self._turn():
             tail = _rendered(lines[self._covered :])
             recalled = self._recall(topic) if topic else []
             opener = self._opener  # the prefix may end with all that was said and the opener
@@ -328,7 +351,9 @@ class MeetingMemory:
             if read_ahead and instruction.startswith(QUESTION_OPENER):
                 return instruction[len(QUESTION_OPENER) :]
             self._drop_opener()
-            said = self._unevaluated(tail)
+            spoken = self._spoken  # the upkeep's part of a line: kept, even if it changed
+            went_on = spoken is not None and tail.startswith(spoken.text)
+            said = tail[len(spoken.text) :] if went_on else tail
         parts = []
         if recalled:  # after the line being spoken, if the prefix holds part of it
             parts.append("Earlier lines that may matter:\n" + _rendered(recalled))
@@ -458,22 +483,40 @@ class MeetingMemory:
         self._unspliced = sum(len(new) - (old.stop - old.start) for old, new in changes)
         return changes
 
-    def _splice_lines(self, old: slice, new: list[Line]) -> int:
-        """Put ``new`` where the prefix's lines ``old`` stand; returns lines evaluated.
+    def _splice_next(self, pending: list[tuple[slice, list[Line], str | None]]) -> int:
+        """Splice the first of the ``pending`` changes (the rest of a long line goes next)."""
+        evaluated, left = self._splice_lines(*pending.pop(0))
+        if left is not None:
+            pending.insert(0, left)
+        return evaluated
 
-        What follows stays cached. A line whose text is as it was is only relabelled.
+    def _splice_lines(
+        self, old: slice, new: list[Line], text: str | None = None
+    ) -> tuple[int, tuple[slice, list[Line], str] | None]:
+        """Put ``new`` where the prefix's lines ``old`` stand; what follows stays cached.
+
+        Returns the lines evaluated, and what is left to splice: a long line goes in a
+        piece at a time, its rest (``text``, with no lines of its own) spliced in after
+        the piece before the line that follows. A line whose text is as it was is only
+        relabelled.
         """
         self._unspliced -= len(new) - (old.stop - old.start)
-        if [line.render() for line in self._lines[old]] == [line.render() for line in new]:
+        rest = text is not None  # the rest of the line before ``old.start``
+        if not rest and [ln.render() for ln in self._lines[old]] == [ln.render() for ln in new]:
             self._lines[old] = new
-            return 0
+            return 0, None
+        text = _rendered(new) if text is None else text
+        left = None
+        cut = text.find(" ", PIECE_CHARS) if len(new) <= 1 else -1
+        if cut != -1:
+            after = slice(old.start + len(new), old.start + len(new))
+            text, left = text[:cut], (after, [], text[cut:])
         end_of_lines = self._spoken.mark if self._spoken is not None else self.llm.position
         start = self._marks[old.start] if old.start < len(self._marks) else end_of_lines
         end = self._marks[old.stop] if old.stop < len(self._marks) else end_of_lines
-        text = _rendered(new)
         if not self._fits(text):  # no room: cut back; the lines are extended again
-            self._cut_back_to(old.start)
-            return 0
+            self._cut_back_to(old.start - 1 if rest else old.start)
+            return 0, None
         before = self.llm.position
         self.llm.splice(start, end, text)
         moved = self.llm.position - before
@@ -483,7 +526,7 @@ class MeetingMemory:
         self._marks[after:] = [mark + moved for mark in self._marks[after:]]
         if self._spoken is not None:
             self._spoken.mark += moved
-        return len(new)
+        return len(new), left
 
     def _cut_back_to(self, index: int) -> None:
         """Cut the prefix back to before its line ``index`` (the lines after are read again)."""
