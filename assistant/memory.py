@@ -211,7 +211,8 @@ class MeetingMemory:
             with self._lock:  # one line or piece at a time, so a question never waits long
                 at = self._covered
                 line = closed[at] if at < len(closed) else None
-                folds = line is not None and self._lines and not self._fits(line.render() + "\n")
+                text = line.render() + "\n" if line is not None else ""
+                folds = line is not None and self._lines and not self._fits(text)
                 if pending and folds:  # the changes first: folding moves the lines
                     evaluated += self._splice_next(pending)
                     continue
@@ -230,13 +231,13 @@ class MeetingMemory:
                 if folds:
                     self._fold()
                     continue
-                piece = self._next_piece(line.render() + "\n")
+                piece = self._next_piece(text)
                 if piece is not None:  # a long line is read a piece at a time, as if said
                     self._follow_spoken(piece)
                     continue
                 spoken = self._spoken  # if held, this line starts where it does
                 self._marks.append(spoken.mark if spoken is not None else self.llm.position)
-                self.llm.extend(self._unevaluated(line.render() + "\n", closing=True))
+                self.llm.extend(self._unevaluated(text, closing=True))
                 self._lines.append(line)
                 evaluated += 1
             if not line.sound:  # ready for the off-topic gate, citations and who-questions
@@ -351,9 +352,7 @@ class MeetingMemory:
             if read_ahead and instruction.startswith(QUESTION_OPENER):
                 return instruction[len(QUESTION_OPENER) :]
             self._drop_opener()
-            spoken = self._spoken  # the upkeep's part of a line: kept, even if it changed
-            went_on = spoken is not None and tail.startswith(spoken.text)
-            said = tail[len(spoken.text) :] if went_on else tail
+            said = tail[self._held(tail) :]  # the upkeep's part of a line stays, even if changed
         parts = []
         if recalled:  # after the line being spoken, if the prefix holds part of it
             parts.append("Earlier lines that may matter:\n" + _rendered(recalled))
@@ -405,9 +404,7 @@ class MeetingMemory:
         A question waits for what the memory is reading: a piece at a time, it waits
         for no more than about one piece.
         """
-        spoken = self._spoken
-        held = len(spoken.text) if spoken is not None and text.startswith(spoken.text) else 0
-        cut = text.find(" ", held + PIECE_CHARS)
+        cut = text.find(" ", self._held(text) + PIECE_CHARS)
         return text[:cut] if cut != -1 else None
 
     def _read_opener(self, tail: list[Line]) -> None:
@@ -441,13 +438,19 @@ class MeetingMemory:
         spoken = self._spoken
         if spoken is None:
             return text
-        if text.startswith(spoken.text):
+        held = self._held(text)
+        if held:
             if closing:
                 self._spoken = None
-            return text[len(spoken.text) :]
+            return text[held:]
         self.llm.rewind(spoken.mark)
         self._spoken = None
         return text
+
+    def _held(self, text: str) -> int:
+        """How much of ``text`` the prefix holds as the line being read (0: none, or not it)."""
+        spoken = self._spoken
+        return len(spoken.text) if spoken is not None and text.startswith(spoken.text) else 0
 
     def _closed(self, transcript: Transcript, lines: list[Line] | None = None) -> list[Line]:
         """The lines that will not grow any more: all up to the first one still open."""
