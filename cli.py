@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
             help="whisper: tiny.en (bundled), base, or a CTranslate2 model dir; "
             "moss-audio: a MOSS-Audio checkpoint directory",
         )
+        p.add_argument(
+            "--revise-model",
+            default="base",
+            help="whisper: the second pass's model (default: base, bundled), tiny.en, or a "
+            "CTranslate2 model dir",
+        )
         p.add_argument("--model-device", help="moss-audio: cuda or cpu (default: cuda if any)")
         p.add_argument("--endpoint", help="moss-audio-remote: the server's /v1 URL")
         p.add_argument(
@@ -286,7 +292,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     annotator = None
     if args.backend == "whisper":
         try:
-            recognizer = WhisperCaptioner(args.model)
+            recognizer = WhisperCaptioner(args.model, revise_model=args.revise_model)
             analyzers, annotator = build_engines(choice)
         except ModelNotFoundError as exc:
             raise CliError(str(exc)) from exc

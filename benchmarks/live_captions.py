@@ -6,7 +6,8 @@ batch WER of the same model on the whole file (measured in the same run), word
 latency (first display and final), and pipeline CPU time / audio time. A --fast
 replay of the same file checks that the final text is identical.
 
-    python benchmarks/live_captions.py [--model tiny.en] [--files dev_m01_launch ...]
+    python benchmarks/live_captions.py [--model tiny.en] [--revise-model base]
+        [--files dev_m01_launch ...]
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def offline_wer(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="tiny.en")
+    parser.add_argument("--revise-model", default="base", help="the second pass's model")
     parser.add_argument("--eval-dir", type=Path, default=EVAL)
     parser.add_argument("--files", nargs="*", help="meeting ids (default: all in the manifest)")
     parser.add_argument("--no-fast", action="store_true", help="skip the --fast comparison")
@@ -60,7 +62,9 @@ def main() -> None:
     logger.add(sys.stderr, level="WARNING")
     manifest = json.loads((args.eval_dir / "manifest.json").read_text())
     ids = args.files or [Path(f["audio"]).stem for f in manifest["files"]]
-    recognizer = WhisperCaptioner(args.model, cpu_threads=args.threads)
+    recognizer = WhisperCaptioner(
+        args.model, revise_model=args.revise_model, cpu_threads=args.threads
+    )
     rows, results = [], []
     for meeting in ids:
         truth = json.loads((args.eval_dir / f"{meeting}.json").read_text())
@@ -150,7 +154,10 @@ def main() -> None:
         ],
         rows,
     )
-    path = write_results("live_captions", {"model": args.model, "meetings": results})
+    path = write_results(
+        "live_captions",
+        {"model": args.model, "revise_model": args.revise_model, "meetings": results},
+    )
     print(f"\nwrote {path}")
 
 

