@@ -13,18 +13,13 @@ import re
 from dataclasses import dataclass
 
 from ..streaming.clock import format_clock
-from .clauses import NAMED_ASK, clauses
+from .clauses import LOOSE_DUE_WORDS, NAMED_ASK, addressees, clauses, split_due
 from .grounding import content_words
 from .memory import ASSISTANT_TURN, MeetingMemory
 from .retrieval import similarities
 from .salience import COMMITMENT
 from .transcript import Line, Transcript
 
-_CLAUSE_DUE = re.compile(
-    r"\b(?:by|before|until)\s+(?P<by>[^,.;?!]+?)(?=\s+(?:and|so|but|during|because)\b|[,.;?!]|$)"
-    r"|\b(?P<day>today|tonight|tomorrow(?:\s+(?:morning|afternoon|evening|at noon))?)\b",
-    re.IGNORECASE,
-)
 CHECK_PROMPT = (
     '\nQuestion: Who takes on or gets a task in the line [{at}] {who}: "{text}"\n'
     "Write one line per task as: name | task | due (as said, or none); "
@@ -36,7 +31,6 @@ _DEADLINE = re.compile(r"\s+(?:by|before|until)\s+(.+?)\.?$")
 _ASKS = re.compile(NAMED_ASK + r"\b")
 _LABEL = re.compile(r"S\d+")
 _STAMP = re.compile(r"\s*\[(?:\d+:)?\d{1,2}:\d{2}\]")  # a citation the model wrote into a field
-_LOOSE_DUE_WORDS = {"next", "this", "end", "coming", "last"}  # "next" alone says no date
 SAME_TASK = 0.6  # tasks this alike, for one owner within 20 s, are one item
 
 
@@ -74,7 +68,7 @@ def action_items(memory: MeetingMemory, transcript: Transcript) -> list[ActionIt
                 at=format_clock(line.start), who=line.speaker or "Someone", text=line.text
             )
             verdicts[key] = memory.complete(prompt, every, max_tokens=80)
-        answerer = lines[i + 1].speaker if i + 1 < len(lines) else None
+        answerer = addressees(lines[i : i + 2])[0]
         for item in parse_action_items(verdicts[key], line, answerer):
             said = next((i for i, other in enumerate(items) if same_task(item, other)), None)
             if said is None:
@@ -113,32 +107,31 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
         if not content_words(task) & content_words(line.text):
             continue  # a task from another line
         due = "" if due.lower().strip(".") in _NO_DUE else due.rstrip(".")
-        if not (content_words(due) - _LOOSE_DUE_WORDS) & content_words(line.text):
+        if not (content_words(due) - LOOSE_DUE_WORDS) & content_words(line.text):
             due = ""
         deadline = _DEADLINE.search(task)
         if not due and deadline:  # "have the estimate ready by next Wednesday"
             task, due = task[: deadline.start()], deadline.group(1)
-        owner, task, due = _read_in_its_clause(owner, task, due, line)
+        owner, task, due = _read_in_its_clause(owner, task, due, line, answerer)
         items.append(ActionItem(owner, task, due, round(line.start, 2)))
-    return items + _left_out(items, line) if claimed else items
+    return items + _left_out(items, line, answerer) if claimed else items
 
 
-def _left_out(items: list[ActionItem], line: Line) -> list[ActionItem]:
+def _left_out(items: list[ActionItem], line: Line, answerer: str | None) -> list[ActionItem]:
     """Tasks by a date in clauses of ``line`` whose owner none of ``items`` has."""
     owners = {item.owner.lower() for item in items}
     found = []
-    for clause in clauses(line):
-        task, due = _split_due(clause.task)
-        if clause.owner.lower() in owners or not due:
-            continue
-        task = task.strip(" ,")
-        if task and content_words(due) - _LOOSE_DUE_WORDS:  # "tell you before we" has none
+    for clause in clauses(line, answerer):
+        task, due = clause.dated()
+        if task and due and clause.owner.lower() not in owners:
             found.append(ActionItem(clause.owner, task, due, round(line.start, 2)))
             owners.add(clause.owner.lower())
     return found
 
 
-def _read_in_its_clause(owner: str, task: str, due: str, line: Line) -> tuple[str, str, str]:
+def _read_in_its_clause(
+    owner: str, task: str, due: str, line: Line, answerer: str | None
+) -> tuple[str, str, str]:
     """Owner, task and due date as the part of the line that says the task gives them.
 
     A small model gives "I will send you the checklist" to "you" and takes a due date
@@ -148,7 +141,7 @@ def _read_in_its_clause(owner: str, task: str, due: str, line: Line) -> tuple[st
     Friday"). Left as the model said where no one clause holds most of the task's words
     or its due date, or where they are in different clauses.
     """
-    parts = clauses(line)
+    parts = clauses(line, answerer)
     wanted = content_words(task)
     if not parts or not wanted:
         return owner, task, due
@@ -161,22 +154,14 @@ def _read_in_its_clause(owner: str, task: str, due: str, line: Line) -> tuple[st
         if in_clause.count(True) != 1:
             return owner, task, due
         clause = parts[in_clause.index(True)]
-        said = _split_due(clause.task)[0].strip()
+        said = split_due(clause.task)[0].strip()
         return (clause.owner, said, due) if said else (owner, task, due)
     if due_words and any(in_clause) and not in_clause[best]:
         return owner, task, due
-    said_due = _split_due(parts[best].words)[1]
+    said_due = split_due(parts[best].words)[1]
     if said_due and not in_clause[best]:
         due = said_due
     return parts[best].owner, task, due
-
-
-def _split_due(text: str) -> tuple[str, str]:
-    """``text`` up to the due date it says, and that date ("" where it says none)."""
-    found = _CLAUSE_DUE.search(text)
-    if found is None:
-        return text, ""
-    return text[: found.start()], found.group("by") or found.group("day")
 
 
 def _named(owner: str, line: Line, answerer: str | None) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .grounding import content_words
 from .retrieval import similarities
+from .speaker_names import NOT_NAMES
 from .transcript import Line
 
 _OPENINGS = {  # how a speaker takes a task on -> how that reads with their name
@@ -20,11 +21,27 @@ _OPENINGS = {  # how a speaker takes a task on -> how that reads with their name
     "we'll|we will": "said we will",
 }
 NAMED_ASK = r"\b(?P<named>[A-Z][a-z]+), (?:can|could|would|will) you"  # "Ethan, can you"
+TASK_VERBS = (  # verbs a task is given with: "Send me a proposal by ...", "George, put together"
+    "send|open|prepare|write|book|post|update|review|add|check|call|email|share|draft|"
+    "publish|schedule|fix|make sure|put together|set up|submit|finish"
+)
+_TOLD = (  # a task told to someone, at a sentence's or a clause's start
+    r"(?:^|(?<=[.!?,])\s+)(?:(?P<to>[A-Z][a-z]+),\s+)?(?i:please\s+)?"
+    rf"(?P<told>(?i:{TASK_VERBS}))\s"
+)
 _CLAUSE_OWNER = re.compile(  # what opens a clause that gives its task to someone
     rf"\b(?P<me>{'|'.join(_OPENINGS)})\s"
     r"|\bask (?P<asked>[A-Z][a-z]+) to\s"
     rf"|{NAMED_ASK}\s"
+    rf"|{_TOLD}"
 )
+_CLAUSE_DUE = re.compile(
+    r"\b(?:by|before|until)\s+(?P<by>[^,.;?!]+?)(?=\s+(?:and|so|but|during|because)\b|[,.;?!]|$)"
+    r"|\b(?P<day>today|tonight|tomorrow(?:\s+(?:morning|afternoon|evening|at noon))?)\b",
+    re.IGNORECASE,
+)
+LOOSE_DUE_WORDS = {"next", "this", "end", "coming", "last"}  # "next" alone says no date
+SAME_ASK_SECONDS = 20  # a task asked for and taken on this close (same owner and date) is one
 _OPENING_AS_SAID = [(re.compile(rf"(?:{said})\s+"), verb) for said, verb in _OPENINGS.items()]
 _SENTENCE_END = re.compile(r"[.?!](?:\s|$)")
 _QUESTION_WORDS = {"who", "agreed", "when", "due", "going", "will", "is", "does", "did"}
@@ -48,6 +65,16 @@ class Clause:
                 return opening.sub("", self.words, count=1)
         return self.words
 
+    def dated(self) -> tuple[str, str]:
+        """The task and the date it is due by ("" and "" where the clause says no date).
+
+        "tell you before we" says none: a date needs a word beyond "next", "end" ...
+        """
+        task, due = split_due(self.task)
+        if not content_words(due) - LOOSE_DUE_WORDS:
+            return "", ""
+        return task.strip(" ,"), due
+
     def as_said_of_owner(self) -> str:
         """The clause with its owner's name: "Julia will escalate it to Martin today"."""
         if self.asked:
@@ -56,18 +83,24 @@ class Clause:
         return f"{self.owner} {said} {self.task}" if said else f"{self.owner}: {self.words}"
 
 
-def clauses(line: Line) -> list[Clause]:
+def clauses(line: Line, addressee: str | None = None) -> list[Clause]:
     """Each part of ``line`` that gives a task to someone.
 
     "I'll ask Priya to review the reports. Ethan, can you book the flights by the 15th?"
     gives (speaker, "I'll ask Priya to"), (Priya, "review the reports"), (Ethan, "book the
     flights by the 15th"): each runs to the next such part or the end of its sentence.
+    A task told without a name ("Please open a pull request by Friday") is the
+    ``addressee``'s (whoever answers the line), and has no owner where none is given.
     """
     found = []
     marks = list(_CLAUSE_OWNER.finditer(line.text))
     for i, mark in enumerate(marks):
         owner = mark.group("asked") or mark.group("named") or line.speaker
         start = mark.start() if mark.group("me") else mark.end()
+        if mark.group("told"):
+            to = mark.group("to")
+            owner = to if to and to not in NOT_NAMES else addressee
+            start = mark.start("told")
         stop = marks[i + 1].start() if i + 1 < len(marks) else len(line.text)
         if i + 1 < len(marks) and marks[i + 1].group("asked"):
             stop = marks[i + 1].end()  # "ask Priya to" is the asker's task
@@ -79,13 +112,49 @@ def clauses(line: Line) -> list[Clause]:
     return found
 
 
+def split_due(text: str) -> tuple[str, str]:
+    """``text`` up to the due date it says, and that date ("" where it says none)."""
+    found = _CLAUSE_DUE.search(text)
+    if found is None:
+        return text, ""
+    return text[: found.start()], found.group("by") or found.group("day")
+
+
+def dated_tasks(lines: list[Line]) -> list[Clause]:
+    """The clauses of ``lines`` that give someone a task by a date, in time order.
+
+    Read without a model, so they come at once: what was said, not what was checked
+    (``roomtone actions`` asks the model about each line). A task asked for and taken on
+    ("Ethan, can you book the flights by the 15th?" "Sure, I'll book them by the 15th")
+    is given once.
+    """
+    spoken = [line for line in lines if not line.sound]
+    found: list[Clause] = []
+    for line, addressee in zip(spoken, addressees(spoken), strict=True):
+        for clause in clauses(line, addressee):
+            task, due = clause.dated()
+            if task and not any(
+                earlier.owner == clause.owner
+                and earlier.dated()[1].lower() == due.lower()
+                and line.start - earlier.line.start <= SAME_ASK_SECONDS
+                for earlier in found
+            ):
+                found.append(clause)
+    return found
+
+
 def closest_clause(question: str, lines: list[Line], at_least: float) -> Clause | None:
     """The clause of ``lines`` that a question is about, if one scores ``at_least`` (0-1).
 
     Scored by meaning (sentence embeddings of the clause's words) and by the share of the
     question's words it says (a word's first five letters, so "booking" finds "book").
     """
-    found = [clause for line in lines if not line.sound for clause in clauses(line)]
+    spoken = [line for line in lines if not line.sound]
+    found = [
+        clause
+        for line, addressee in zip(spoken, addressees(spoken), strict=True)
+        for clause in clauses(line, addressee)
+    ]
     if not found:
         return None
     asked = _stems(content_words(question) - _QUESTION_WORDS)
@@ -94,6 +163,14 @@ def closest_clause(question: str, lines: list[Line], at_least: float) -> Clause 
     scores = [0.5 * float(sim) + 0.5 * share for sim, share in zip(meaning, shares, strict=True)]
     best = max(range(len(found)), key=scores.__getitem__)
     return found[best] if scores[best] >= at_least else None
+
+
+def addressees(lines: list[Line]) -> list[str | None]:
+    """Whom each of ``lines`` (spoken lines, in order) is said to: who answers it."""
+    return [
+        nxt.speaker if nxt.speaker != line.speaker else None
+        for line, nxt in zip(lines, [*lines[1:], Line(0.0, 0.0, "")], strict=True)
+    ]
 
 
 def _stems(words: set[str]) -> set[str]:

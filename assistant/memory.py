@@ -35,12 +35,13 @@ import numpy as np
 from ..plugins.base import PrefixLLM
 from ..streaming.clock import format_clock
 from .catch_up import catch_up_start, catch_up_topic, plain_catch_up
-from .clauses import clauses, closest_clause
+from .clauses import Clause, clauses, closest_clause, dated_tasks
 from .grounding import (
     CHECKED_WORDS,
     NOT_DISCUSSED,
     about_the_whole_meeting,
     cite,
+    content_words,
     copied_line_at,
     off_topic,
     unsaid,
@@ -77,6 +78,28 @@ CATCH_UP = "Main points since [{since}]?"
 TOPIC_CATCH_UP = "Give the main points said about {topic}, from [{start}] to [{end}]."
 TASK_CLAUSE_FROM = 0.5  # eval questions about a task score 0.65-0.71, others below 0.45
 WHO = re.compile(r"\s*who\b", re.IGNORECASE)
+TASK_WORDS = frozenset(  # a question about the meeting with one of these asks for its tasks
+    [
+        "action",
+        "actions",
+        "item",
+        "items",
+        "task",
+        "tasks",
+        "todo",
+        "todos",
+        "owner",
+        "owners",
+        "assigned",
+        "promised",
+        "committed",
+        "follow",
+        "followup",
+        "followups",
+        "step",
+        "steps",
+    ]
+)
 SHORT_CATCH_UP_WORDS = 60  # a catch-up this short is given word for word, not summarised
 ASSISTANT_TURN = "<|im_end|>\n<|im_start|>assistant\n"
 QUESTION_OPENER = "\nQuestion:"  # how every question to the model begins
@@ -271,9 +294,12 @@ class MeetingMemory:
             return Answer(NOT_DISCUSSED, [], 0.0, time.perf_counter() - started, 0)
         if since is None and about_the_whole_meeting(question):
             # No line is close to it, and the model asked it writes its prompt's example
-            # ("send the report") into the meeting: the meeting's key lines, word for word.
+            # ("send the report") into the meeting: the meeting's tasks, or its key lines.
+            tasks = dated_tasks(lines) if _about_tasks(question) else []
             moments = key_moments(lines, WHOLE_MEETING_MOMENTS)
-            said = _key_moments_text(moments) if moments else NO_KEY_MOMENTS
+            said = _tasks_text(tasks) if tasks else NO_KEY_MOMENTS
+            if moments and not tasks:
+                said = _key_moments_text(moments)
             if on_text is not None:
                 on_text(said)
             total = time.perf_counter() - started
@@ -593,6 +619,17 @@ class MeetingMemory:
 def _key_moments_text(moments: list[Line]) -> str:
     """Key moments as an answer lists them, word for word under their times."""
     return "\n".join(["Key moments:", *(f"- {m.render()}" for m in moments)])
+
+
+def _about_tasks(question: str) -> bool:
+    """A question about the meeting's tasks, asked of the whole meeting ("Who did what?")."""
+    return bool(content_words(question) & TASK_WORDS) or bool(WHO.match(question))
+
+
+def _tasks_text(tasks: list[Clause]) -> str:
+    """Tasks as an answer lists them: each clause with its owner's name, under its time."""
+    rows = [f"- [{format_clock(c.line.start)}] {c.as_said_of_owner()}." for c in tasks]
+    return "\n".join(["Tasks given or taken on, as said:", *rows])
 
 
 def _rendered(lines: list[Line]) -> str:

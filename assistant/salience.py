@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 
+from .clauses import TASK_VERBS
 from .transcript import Line
 
 COMMITMENT = re.compile(
     r"\b(?:I'll|I will|I can|I'm going to|I am going to|we'll|we will|can you|could you|"
     r"would you|will you|please|ask \w+ to|let's have)\b"
-    r"|(?:^|[.!?]\s+)(?:send|open|prepare|write|book|post|update|review|add|check|call|email|"
-    r"share|draft|publish|schedule|fix|make sure)\b",  # "Send me a proposal by ..."
+    rf"|(?:^|[.!?,]\s+)(?:{TASK_VERBS})\b",  # "Send me a proposal by ...", "..., send me"
     re.IGNORECASE,
 )
 DECISION = re.compile(

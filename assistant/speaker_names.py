@@ -30,7 +30,7 @@ _REPLYING = re.compile(
     r"\b(?:thanks|thank you|welcome|relax|agreed|great|good|nice|yes|right|sure|exactly|sorry)\b",
     re.IGNORECASE,
 )
-_NOT_NAMES = frozenset(
+NOT_NAMES = frozenset(
     [
         "Absolutely",
         "Afternoon",
@@ -146,12 +146,12 @@ def names_from_address(
             continue
         for match in _INTRODUCTION.finditer(text):
             name = match.group(1) or match.group(2)
-            if name not in _NOT_NAMES:
+            if name not in NOT_NAMES:
                 votes[(label, name)] += 3
-                present |= {m.group(1) for m in _PRESENT.finditer(text)} - {name, *_NOT_NAMES}
+                present |= {m.group(1) for m in _PRESENT.finditer(text)} - {name, *NOT_NAMES}
         for match in _ADDRESS.finditer(text):
             name = match.group(1)
-            if name in _NOT_NAMES:
+            if name in NOT_NAMES:
                 continue
             refused.add((label, name))  # nobody calls themselves by name
             sentence_end = re.search(r"[.!?]", text[match.end() :])

@@ -409,6 +409,28 @@ def test_a_question_about_the_whole_meeting_is_answered_not_turned_away(question
     assert off_topic(f"{question.rstrip('?')} about the office holiday party?", lines)
 
 
+def test_the_action_items_are_listed_at_once_with_owners_dates_and_moments(llm):
+    """Asked live (dev_m01 as the page heard it), without waiting for the model."""
+    transcript = Transcript()
+    for row in LIVE_PAGE_EVENTS.read_text().splitlines():
+        transcript.add(json.loads(row))
+    memory = MeetingMemory(llm)
+    answer = memory.answer("What are the action items?", transcript)
+    rows = answer.text.splitlines()[1:]
+    for item in eval_truth(MEETING)["action_items"]:
+        said = [  # the owner is who the row is about, not who spoke the line
+            row
+            for row in rows
+            if row.split("] ", 1)[-1].startswith(item["owner"])
+            and any(word in normalise(row) for word in normalise(item["due"]).split())
+        ]
+        assert said, (item, answer.text)
+        assert any(abs(start - item["said_at"]) <= 10 for start, _ in answer.citations), item
+    assert len(rows) <= len(eval_truth(MEETING)["action_items"]) + 2, answer.text
+    decided = memory.answer("What was decided?", transcript)  # decisions: the key lines
+    assert decided.text.startswith("Key moments:"), decided.text
+
+
 def test_what_was_decided_is_answered_with_the_decision_and_its_moment(llm, transcript):
     decision = eval_truth(MEETING)["decisions"][0]  # keep the launch on March 22, ~01:44
     answer = answer_question(llm, transcript, "What was decided?")

@@ -7,7 +7,7 @@ from roomtone.assistant.ask import parse_since
 from roomtone.assistant.catch_up import catch_up_start, catch_up_topic, plain_catch_up
 from roomtone.assistant.clauses import clauses, closest_clause
 from roomtone.assistant.memory import cited_lines
-from roomtone.assistant.salience import key_moments
+from roomtone.assistant.salience import COMMITMENT, key_moments
 from roomtone.assistant.speaker_names import names_from_address
 from roomtone.assistant.transcript import Line, ToneIndex, Transcript
 
@@ -331,3 +331,33 @@ def test_key_moments_prefer_decisions_tasks_numbers_and_dates():
         Line(16.0, 20.0, "I will send the press release by Monday.", "Carol"),
     ]
     assert [m.start for m in key_moments(lines, top=2)] == [4.0, 16.0]
+
+
+def test_a_task_told_without_a_name_is_the_task_of_whoever_answers():
+    told = Line(
+        59.0,
+        64.0,
+        "Exactly. Please open a pull request by next Friday and ask Sophia to review it.",
+        "Julia",
+    )  # dev_m03, as heard: the model gives the task to Sophia alone
+    rows = "Sophia | review the invoice export bug | none"
+    items = parse_action_items(rows, told, answerer="Ivan")
+    assert ("Ivan", "open a pull request", "next Friday") in [
+        (i.owner, i.task, i.due) for i in items
+    ]
+    assert [(c.owner, c.task) for c in clauses(told, "Ivan")] == [
+        ("Ivan", "open a pull request by next Friday and ask Sophia to"),
+        ("Sophia", "review it"),
+    ]
+    after_a_comma = Line(
+        88.0, 92.0, "That sounds perfect, send me a proposal by the end of the month.", "Julia"
+    )
+    assert [(c.owner, c.words) for c in clauses(after_a_comma, "Ivan")] == [
+        ("Ivan", "send me a proposal by the end of the month")
+    ]
+    named = Line(
+        119.6, 127.0, "George, put together a business case for the sales engineer.", "Dana"
+    )
+    assert [c.owner for c in clauses(named, "Farah")] == ["George"]  # the name said wins
+    assert clauses(Line(0.0, 1.0, "Okay, send it to everyone.", "Dana")) == []  # told nobody
+    assert COMMITMENT.search(after_a_comma.text)
