@@ -8,7 +8,7 @@ task is asked with the clause closest to it, said with the owner's name.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .grounding import content_words
 from .retrieval import similarities
@@ -46,6 +46,15 @@ _OPENING_AS_SAID = [(re.compile(rf"(?:{said})\s+"), verb) for said, verb in _OPE
 _SENTENCE_END = re.compile(r"[.?!](?:\s|$)")
 _QUESTION_WORDS = {"who", "agreed", "when", "due", "going", "will", "is", "does", "did"}
 _LOOSE_END = re.compile(r",?\s+(?:and|so|but|or)$")
+_WHO_DOES = re.compile(  # the task a "who" question names by its verb: "Who agreed to escalate"
+    r"^\s*who\s+(?:(?:agreed|offered|promised|volunteered|said \w+|is going|was asked|has)\s+to"
+    r"|will|is|was)\s+(?P<verb>[a-z]+)",
+    re.IGNORECASE,
+)
+_VERB_ENDING = re.compile(r"(?:ing|ed|es|s|e)$")
+CONTEXT_SECONDS = 30  # what "it" in a task clause can stand for was said this shortly before
+_STANDS_FOR = {"it", "them", "this", "that", "these", "those"}
+_QUESTION_END = re.compile(r"[?,.;!]|\s+(?:and|by|before)\s+")
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,52 @@ def closest_clause(question: str, lines: list[Line], at_least: float) -> Clause 
     scores = [0.5 * float(sim) + 0.5 * share for sim, share in zip(meaning, shares, strict=True)]
     best = max(range(len(found)), key=scores.__getitem__)
     return found[best] if scores[best] >= at_least else None
+
+
+def task_named_by_verb(question: str, lines: list[Line]) -> Clause | None:
+    """The clause whose task a "who" question names by its verb and the rest of its words.
+
+    "Who agreed to escalate the database access ticket?" is about "I will escalate it to
+    Martin today": the clause's task opens with the question's verb, and at least half of
+    the question's other words are said in the clause or, where its object is "it" or
+    "them", in the lines of the ``CONTEXT_SECONDS`` before it (where what "it" stands for
+    was said). Of such clauses the one that says most, with "it" written as the question
+    names it ("I will escalate the database access ticket to Martin today"): a small
+    model told "escalate it" gives the task to whoever's ticket "it" was.
+    """
+    asked = _WHO_DOES.match(question)
+    if asked is None:
+        return None
+    verb = _verb_root(asked.group("verb"))
+    named = _QUESTION_END.split(question[asked.end() :], maxsplit=1)[0].strip()
+    wanted = _stems(content_words(named) - _QUESTION_WORDS)
+    spoken = [line for line in lines if not line.sound]
+    best, best_share = None, 0.5  # at least half of the other words
+    for line, addressee in zip(spoken, addressees(spoken), strict=True):
+        for clause in clauses(line, addressee):
+            task = clause.task.split()
+            if not task or _verb_root(task[0]) != verb:
+                continue
+            stands_for = len(task) > 1 and task[1].lower() in _STANDS_FOR
+            context = [
+                earlier.text
+                for earlier in spoken
+                if stands_for and line.start - CONTEXT_SECONDS <= earlier.start < line.start
+            ]
+            said = _stems(content_words(" ".join([*context, clause.words])))
+            share = len(wanted & said) / len(wanted) if wanted else 1.0
+            if share >= best_share:
+                best, best_share = clause, share
+                if stands_for and wanted:
+                    pronoun = re.compile(rf"\b{re.escape(task[0])}\s+{re.escape(task[1])}\b")
+                    words = pronoun.sub(f"{task[0]} {named}", clause.words, count=1)
+                    best = replace(clause, words=words)
+    return best
+
+
+def _verb_root(word: str) -> str:
+    """A verb's root, so that "booking", "books" and "book" are one: "escal", "book"."""
+    return _VERB_ENDING.sub("", word.lower())[:5]
 
 
 def addressees(lines: list[Line]) -> list[str | None]:

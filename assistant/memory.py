@@ -35,7 +35,7 @@ import numpy as np
 from ..plugins.base import PrefixLLM
 from ..streaming.clock import format_clock
 from .catch_up import catch_up_start, catch_up_topic, plain_catch_up
-from .clauses import Clause, clauses, closest_clause, dated_tasks
+from .clauses import Clause, clauses, closest_clause, dated_tasks, task_named_by_verb
 from .grounding import (
     CHECKED_WORDS,
     NOT_DISCUSSED,
@@ -400,7 +400,10 @@ class MeetingMemory:
         written as names: a small model otherwise names someone else on the line, or the
         one who asked.
         """
-        task = closest_clause(question, lines, TASK_CLAUSE_FROM) if WHO.match(question) else None
+        task = None
+        if WHO.match(question):
+            task = closest_clause(question, lines, TASK_CLAUSE_FROM)
+            task = task or task_named_by_verb(question, lines)
         said = f"\n[{format_clock(task.line.start)}] ({task.as_said_of_owner()}.)" if task else ""
         asked = question
         if since is not None:

@@ -5,7 +5,7 @@ import pytest
 from roomtone.assistant.actions import ActionItem, parse_action_items, same_task
 from roomtone.assistant.ask import parse_since
 from roomtone.assistant.catch_up import catch_up_start, catch_up_topic, plain_catch_up
-from roomtone.assistant.clauses import clauses, closest_clause
+from roomtone.assistant.clauses import clauses, closest_clause, task_named_by_verb
 from roomtone.assistant.memory import cited_lines
 from roomtone.assistant.salience import COMMITMENT, key_moments
 from roomtone.assistant.speaker_names import names_from_address
@@ -361,3 +361,37 @@ def test_a_task_told_without_a_name_is_the_task_of_whoever_answers():
     assert [c.owner for c in clauses(named, "Farah")] == ["George"]  # the name said wins
     assert clauses(Line(0.0, 1.0, "Okay, send it to everyone.", "Dana")) == []  # told nobody
     assert COMMITMENT.search(after_a_comma.text)
+
+
+def test_a_who_question_finds_the_task_by_its_verb_and_what_it_stands_for():
+    """dev_m03 as heard: "escalate it" says none of the question's other words itself."""
+    lines = [
+        Line(
+            5.4,
+            14.0,
+            "Pretty well. Thanks. I finished the security training and set up my laptop, "
+            "but I still don't have access to the staging database.",
+            "Ivan",
+        ),
+        Line(14.5, 18.0, "That has been blocking a few people. Who did you ask?", "Julia"),
+        Line(18.8, 24.0, "I filed a ticket with it last Tuesday, ticket 4571.", "Ivan"),
+        Line(24.7, 27.8, "Last Tuesday, that's a whole week. That is really not okay.", "Julia"),
+        Line(28.2, 32.0, "It's fine, honestly. I have been reading the billing code.", "Ivan"),
+        Line(
+            32.6,
+            37.2,
+            "Still, I will escalate it to Martin and IT today. You should have it by Wednesday.",
+            "Julia",
+        ),
+        Line(80.0, 83.0, "Do I need to prepare slides?", "Ivan"),
+        Line(97.7, 103.0, "I will send you the onboarding checklist tomorrow morning.", "Julia"),
+    ]
+    question = "Who agreed to escalate the database access ticket?"
+    found = task_named_by_verb(question, lines)
+    assert found is not None and (found.owner, found.line.start) == ("Julia", 32.6)
+    assert found.words == "I will escalate the database access ticket to Martin and IT today"
+    assert task_named_by_verb("Who agreed to escalate the budget review?", lines) is None
+    assert task_named_by_verb("Who will send the slides?", lines) is None  # not "send you"
+    checklist = task_named_by_verb("Who is sending the checklist?", lines)
+    assert checklist is not None and checklist.line.start == 97.7
+    assert task_named_by_verb("What was escalated?", lines) is None
