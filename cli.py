@@ -427,7 +427,13 @@ async def _capture(
         frames = file_frames(args.file, realtime=realtime, start_sample=args.start_sample)
     elif args.mic:
         device = int(args.device) if args.device and args.device.isdigit() else args.device
-        frames = microphone_frames(device=device, start_sample=args.start_sample)
+        frames = microphone_frames(
+            device=device,
+            start_sample=args.start_sample,
+            on_listening=lambda name: print(
+                f"roomtone: listening on {name}", file=sys.stderr, flush=True
+            ),
+        )
     elif args.web:
         frames = web.audio.frames()
     else:

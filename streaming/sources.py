@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,9 +135,16 @@ async def file_frames(
 
 
 async def microphone_frames(
-    *, device: int | str | None = None, start_sample: int = 0
+    *,
+    device: int | str | None = None,
+    start_sample: int = 0,
+    on_listening: Callable[[str], None] | None = None,
 ) -> AsyncIterator[PcmFrame]:
-    """Frames from a local microphone through sounddevice (PortAudio)."""
+    """Frames from a local microphone through sounddevice (PortAudio).
+
+    ``on_listening`` is told the device's name once the stream is open: from then on
+    what the microphone hears is captioned.
+    """
     try:
         import sounddevice as sd
     except OSError as exc:  # PortAudio library missing
@@ -167,6 +174,8 @@ async def microphone_frames(
         callback=on_audio,
     )
     with stream:
+        if on_listening is not None:
+            on_listening(str(info["name"]))
         while True:
             chunk = await queue.get()
             if resampler is not None:

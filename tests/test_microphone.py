@@ -62,6 +62,19 @@ def virtual_mic(tmp_path: Path):
     subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True, check=False)
 
 
+def _wait_until_listening(live: subprocess.Popen[str], limit: float = 120.0) -> str:
+    """What ``live`` printed until it said it listens; models load first, at any speed."""
+    assert live.stderr is not None
+    said: list[str] = []
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        line = live.stderr.readline()
+        said.append(line)
+        if not line or "listening on" in line:
+            break
+    return "".join(said)
+
+
 def test_live_mic_captions_what_the_microphone_hears(virtual_mic, onboarding_audio, tmp_path):
     clip = tmp_path / "speech.wav"
     sf.write(clip, onboarding_audio[: 18 * 16000], 16000, subtype="PCM_16")
@@ -86,8 +99,8 @@ def test_live_mic_captions_what_the_microphone_hears(virtual_mic, onboarding_aud
         text=True,
     )
     try:
-        time.sleep(4)  # model load and stream start
-        assert live.poll() is None, live.stderr.read() if live.stderr else ""
+        said = _wait_until_listening(live)
+        assert live.poll() is None and "listening on" in said, said
         subprocess.run(
             ["paplay", "--device=meeting", str(clip)], env=virtual_mic, check=True, timeout=60
         )
