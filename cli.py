@@ -338,6 +338,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
             assistant.serve(ask_socket_path(args.session, session_id))
         except OSError as exc:
             assistant.close()
+            llm.close()
             recorder.close()
             store.close()
             raise CliError(f"cannot open the ask socket: {exc}") from exc
@@ -388,6 +389,8 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
     finally:
         if assistant is not None:
             assistant.close()
+        if llm is not None:
+            llm.close()  # freed here, not by the interpreter's last collection
         recorder.close()
         store.close()
     finals = recorder.final_captions
@@ -556,6 +559,7 @@ def _tui_past(args: argparse.Namespace) -> int:
     from .ui.tui import CaptionApp, TuiSession
 
     store = _open_store(args.session, must_exist=True)
+    asker = None
     try:
         session_id = _chosen_session(store, args)
         info = store.session_info(session_id)
@@ -574,6 +578,8 @@ def _tui_past(args: argparse.Namespace) -> int:
     except SessionNotFoundError as exc:
         raise CliError(str(exc)) from exc
     finally:
+        if asker is not None:
+            asker.llm.close()
         store.close()
     return 0
 
@@ -599,6 +605,7 @@ def _serve_past(args: argparse.Namespace) -> int:
     from .ui.web_server import MeetingView, WebServer
 
     store = _open_store(args.session, must_exist=True)
+    asker = None
     try:
         session_id = _chosen_session(store, args)
         info = store.session_info(session_id)
@@ -623,6 +630,8 @@ def _serve_past(args: argparse.Namespace) -> int:
     except SessionNotFoundError as exc:
         raise CliError(str(exc)) from exc
     finally:
+        if asker is not None:
+            asker.llm.close()
         store.close()
     return 0
 
@@ -780,13 +789,16 @@ def _ask(args: argparse.Namespace) -> int:
         llm = (
             OpenAICompatibleLLM(args.endpoint, args.llm) if args.endpoint else LlamaCppLLM(args.llm)
         )
-        if args.command == "ask":
-            answer = answer_question(llm, transcript, args.question, since)
-            print(json.dumps(answer.to_json()) if args.json else answer.text)
-            return 0
-        memory = MeetingMemory(llm)
-        memory.update(transcript)
-        items = action_items(memory, transcript) if transcript.lines() else []
+        try:
+            if args.command == "ask":
+                answer = answer_question(llm, transcript, args.question, since)
+                print(json.dumps(answer.to_json()) if args.json else answer.text)
+                return 0
+            memory = MeetingMemory(llm)
+            memory.update(transcript)
+            items = action_items(memory, transcript) if transcript.lines() else []
+        finally:
+            llm.close()
     except (ValueError, ModelNotFoundError, EndpointError) as exc:
         raise CliError(str(exc)) from exc
     if args.json:

@@ -154,3 +154,10 @@ class PrefixLLM(Protocol):
         Closing the stream early stops the model there.
         """
         ...
+
+    def close(self) -> None:
+        """Free the model now, in a known state, not in the interpreter's last moments.
+
+        Nothing may be asked of it afterwards (a RuntimeError says so).
+        """
+        ...

@@ -69,7 +69,23 @@ class LlamaCppLLM:
         self.capabilities = LLMCapabilities(prefix_cache=True, context_tokens=context_tokens)
         self._prefix: list[int] = []  # tokens of the cached prefix, evaluated in order
         self._lock = threading.Lock()  # one user of the context at a time
+        self._closed = False
         self._eos = {self._llm.token_eos(), *self._special_stops()}
+
+    @contextlib.contextmanager
+    def _held(self) -> Generator[None, None, None]:
+        """The context, for this caller alone (a RuntimeError once the model is freed)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the language model has been closed")
+            yield
+
+    def close(self) -> None:
+        """Free the model and its context, once whoever is using them has finished."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._llm.close()
 
     @property
     def threads(self) -> tuple[int, int]:
@@ -80,7 +96,7 @@ class LlamaCppLLM:
         """Use ``generate`` threads to write answers and ``evaluate`` to read prompts."""
         if min(generate, evaluate) < 1:
             raise ValueError(f"threads must be at least 1, not {generate}/{evaluate}")
-        with self._lock:
+        with self._held():
             self._llm._ctx.set_n_threads(generate, evaluate)
             self._threads = (generate, evaluate)
 
@@ -91,6 +107,8 @@ class LlamaCppLLM:
 
     def tokens(self, text: str) -> list[int]:
         """Tokens of ``text`` (special tokens such as ``<|im_start|>`` recognised)."""
+        if self._closed:
+            raise RuntimeError("the language model has been closed")
         return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def extend(self, text: str, chunk: int = 128) -> int:
@@ -101,7 +119,7 @@ class LlamaCppLLM:
         """
         new = self.tokens(text)
         for i in range(0, len(new), chunk):
-            with self._lock:
+            with self._held():
                 self._restore_prefix()
                 piece = new[i : i + chunk]
                 self._llm.eval(piece)
@@ -115,7 +133,7 @@ class LlamaCppLLM:
 
     def rewind(self, position: int) -> None:
         """Cut the prefix back to ``position`` (the tokens after it are dropped, not re-read)."""
-        with self._lock:
+        with self._held():
             self._prefix = self._prefix[:position]
             self._restore_prefix()
 
@@ -131,7 +149,7 @@ class LlamaCppLLM:
         if not 0 <= start <= end <= len(self._prefix):
             raise ValueError(f"cannot splice {start}:{end} of a {len(self._prefix)}-token prefix")
         new = self.tokens(text)
-        with self._lock:
+        with self._held():
             self._restore_prefix()
             context = self._llm._ctx  # the KV-cache calls live on llama-cpp-python's context
             context.kv_cache_seq_cp(0, _SCRATCH, 0, start)
@@ -160,7 +178,7 @@ class LlamaCppLLM:
 
     def reset(self, text: str = "") -> None:
         """Start the prefix over with ``text``."""
-        with self._lock:
+        with self._held():
             self._prefix = []
             self._llm.reset()
         if text:
@@ -183,7 +201,7 @@ class LlamaCppLLM:
 
         banned = self._word_tokens(avoid)
         processors = LogitsProcessorList([_Exclude(banned)]) if banned else None
-        with self._lock:
+        with self._held():
             if use_prefix:
                 self._restore_prefix()
                 self._llm.eval(self.tokens(suffix))

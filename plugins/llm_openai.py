@@ -53,6 +53,7 @@ class OpenAICompatibleLLM:
         self._api_key = api_key
         self._timeout = timeout
         self._prefix = ""
+        self._closed = False
         self.capabilities = LLMCapabilities(prefix_cache=True, context_tokens=context_tokens)
         check_reachable(self.base_url, min(timeout, 10))
 
@@ -87,6 +88,10 @@ class OpenAICompatibleLLM:
         """Start the prefix over."""
         self._prefix = text
 
+    def close(self) -> None:
+        """Ask nothing more of the endpoint (no connection is held between requests)."""
+        self._closed = True
+
     def complete(
         self,
         suffix: str,
@@ -99,6 +104,8 @@ class OpenAICompatibleLLM:
         ``avoid`` goes as vLLM's ``bad_words``; servers without it (llama.cpp's,
         Ollama) ignore the field, and the answer is then not held to it.
         """
+        if self._closed:
+            raise RuntimeError("the language model has been closed")
         body = {
             "model": self.model,
             "prompt": self._prefix + suffix,

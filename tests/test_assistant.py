@@ -367,6 +367,22 @@ def test_a_splice_that_does_not_fit_is_an_error_and_leaves_the_prefix_as_it_was(
     assert "Priya" in (said := ask_raw(small, "Who books the flights?")), said
 
 
+def test_a_closed_model_is_freed_once_and_refuses_more_work():
+    from roomtone.plugins.llm_llamacpp import LlamaCppLLM
+
+    small = LlamaCppLLM("qwen2.5-coder-1.5b", context_tokens=512)
+    small.reset("<|im_start|>user\nThe meeting so far:\n")
+    small.close()
+    small.close()  # a second close (the CLI's finally after an error) is harmless
+    for work in (
+        lambda: small.extend("[00:05] Priya: I'll book the flights.\n"),
+        lambda: "".join(small.complete("Who books the flights?")),
+        lambda: small.tokens("Priya"),
+    ):
+        with pytest.raises(RuntimeError, match="closed"):
+            work()
+
+
 def test_a_meeting_longer_than_the_context_folds_and_is_still_answered(llm, transcript):
     budget = 1000  # the header and dev_m01's lines take ~1,350 tokens: it folds
     memory = MeetingMemory(llm, reserve_tokens=llm.capabilities.context_tokens - budget)
@@ -523,7 +539,9 @@ def test_ask_reaches_the_live_session_while_it_runs(clip_30s, tmp_path, capsys):
     from roomtone.assistant.live import ask_socket_path
 
     db = tmp_path / "live.db"
-    command = [sys.executable, "-m", "roomtone.cli", "replay", str(clip_30s), "--realtime"]
+    # -X faulthandler: a crash shows where it happened, not just its signal
+    command = [sys.executable, "-X", "faulthandler", "-m", "roomtone.cli", "replay"]
+    command += [str(clip_30s), "--realtime"]
     live = subprocess.Popen(
         [*command, "--quiet", "--assistant", "--session", str(db)],
         stderr=subprocess.PIPE,
