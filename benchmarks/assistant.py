@@ -1,10 +1,11 @@
 """The assistant (issue 4): answers, action items, and speed with and without the prefix cache.
 
-Accuracy: every eval meeting is replayed --fast through the whole pipeline; each
-late-joiner question is asked at its ``asked_at`` (only what was heard by then),
-and scored: all keywords present (normalised, alternatives accepted) and a citation
-inside the evidence range. Action items are scored for owner, due date and
-``said_at`` within 10 s; a cut of a meeting with no action items must give none.
+Accuracy: every eval meeting is replayed in real time through the whole pipeline;
+each late-joiner question is asked at its ``asked_at`` (only what a live session
+had shown by then, revisions included), and scored: all keywords present
+(normalised, alternatives accepted) and a citation inside the evidence range.
+Action items are scored for owner, due date and ``said_at`` within 10 s; a cut of
+a meeting with no action items must give none.
 All of it twice, side by side: as heard, and with the session told who is in the
 meeting (its speakers' names, as an invite lists them: ``roomtone replay --people``).
 
@@ -91,15 +92,18 @@ def due_ok(predicted: str, truth: str) -> bool:
 
 
 def meeting_events(recognizer: WhisperCaptioner, audio: Path, saved: Path | None) -> list[dict]:
-    """The events of a --fast replay of ``audio`` with every engine on.
+    """The events of a --realtime replay of ``audio`` with every engine on.
 
-    With ``saved`` (a folder), an event log kept there from an earlier replay of the
-    same file (``--events`` or the room_engines benchmark) is read instead.
+    Paced at 1x, so the captions' second pass lands when it would in a live meeting:
+    a --fast replay gives the same live captions, but its revisions run on wall time
+    while the session clock races ahead, so they land far later in session time than
+    live. With ``saved`` (a folder), an event log kept there from an earlier replay of
+    the same file (``roomtone replay --realtime --events``) is read instead.
     """
     log = saved / f"{audio.stem}.jsonl" if saved else None
     if log is not None and log.is_file():
         return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    events = replay(recognizer, audio, realtime=False, engines=True)[0]
+    events = replay(recognizer, audio, realtime=True, engines=True)[0]
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text("".join(json.dumps(e) + "\n" for e in events))
