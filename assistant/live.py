@@ -90,7 +90,12 @@ class LiveAssistant:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
-                reply = assistant._reply(self.rfile.readline(MAX_REQUEST_BYTES))
+                try:
+                    reply = assistant._reply(self.rfile.readline(MAX_REQUEST_BYTES))
+                except RuntimeError:  # the model was freed mid-answer: the session ended
+                    if not assistant._stopped.is_set():
+                        raise
+                    return  # no reply: the asker answers from the stored session instead
                 self.wfile.write(json.dumps(reply).encode() + b"\n")
 
         self._server = socketserver.ThreadingUnixStreamServer(str(path), Handler)

@@ -69,6 +69,7 @@ class LlamaCppLLM:
         self.capabilities = LLMCapabilities(prefix_cache=True, context_tokens=context_tokens)
         self._prefix: list[int] = []  # tokens of the cached prefix, evaluated in order
         self._lock = threading.Lock()  # one user of the context at a time
+        self._vocab_lock = threading.Lock()  # tokenising, which needs only the model
         self._closed = False
         self._eos = {self._llm.token_eos(), *self._special_stops()}
 
@@ -82,7 +83,7 @@ class LlamaCppLLM:
 
     def close(self) -> None:
         """Free the model and its context, once whoever is using them has finished."""
-        with self._lock:
+        with self._lock, self._vocab_lock:
             if not self._closed:
                 self._closed = True
                 self._llm.close()
@@ -107,9 +108,10 @@ class LlamaCppLLM:
 
     def tokens(self, text: str) -> list[int]:
         """Tokens of ``text`` (special tokens such as ``<|im_start|>`` recognised)."""
-        if self._closed:
-            raise RuntimeError("the language model has been closed")
-        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        with self._vocab_lock:  # not while close() frees the model; nor waits for the context
+            if self._closed:
+                raise RuntimeError("the language model has been closed")
+            return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def extend(self, text: str, chunk: int = 128) -> int:
         """Append ``text`` to the prefix, evaluating only its tokens; returns their count.
