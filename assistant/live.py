@@ -22,7 +22,7 @@ from typing import Any
 
 from loguru import logger
 
-from ..plugins.base import PrefixLLM
+from ..plugins.base import ModelClosedError, PrefixLLM
 from .memory import Answer, MeetingMemory
 from .transcript import Transcript
 
@@ -92,9 +92,7 @@ class LiveAssistant:
             def handle(self) -> None:
                 try:
                     reply = assistant._reply(self.rfile.readline(MAX_REQUEST_BYTES))
-                except RuntimeError:  # the model was freed mid-answer: the session ended
-                    if not assistant._stopped.is_set():
-                        raise
+                except ModelClosedError:  # the session ended mid-answer and freed it
                     return  # no reply: the asker answers from the stored session instead
                 self.wfile.write(json.dumps(reply).encode() + b"\n")
 

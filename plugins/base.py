@@ -84,6 +84,13 @@ class AudioAnalyzer(Protocol):
         ...
 
 
+class ModelClosedError(RuntimeError):
+    """The language model was asked for work after :meth:`PrefixLLM.close`."""
+
+    def __init__(self) -> None:
+        super().__init__("the language model has been closed")
+
+
 @dataclass(frozen=True)
 class LLMCapabilities:
     """What a language-model backend offers the assistant."""
@@ -158,6 +165,6 @@ class PrefixLLM(Protocol):
     def close(self) -> None:
         """Free the model now, in a known state, not in the interpreter's last moments.
 
-        Nothing may be asked of it afterwards (a RuntimeError says so).
+        Nothing may be asked of it afterwards (a :class:`ModelClosedError` says so).
         """
         ...

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import LLMCapabilities, avoided_forms
+from .base import LLMCapabilities, ModelClosedError, avoided_forms
 from .model_files import ModelNotFoundError, gguf_model
 
 _SCRATCH = 1  # the sequence a spliced text is evaluated in before it joins the prefix
@@ -75,10 +75,10 @@ class LlamaCppLLM:
 
     @contextlib.contextmanager
     def _held(self) -> Generator[None, None, None]:
-        """The context, for this caller alone (a RuntimeError once the model is freed)."""
+        """The context, for this caller alone (ModelClosedError once the model is freed)."""
         with self._lock:
             if self._closed:
-                raise RuntimeError("the language model has been closed")
+                raise ModelClosedError
             yield
 
     def close(self) -> None:
@@ -110,7 +110,7 @@ class LlamaCppLLM:
         """Tokens of ``text`` (special tokens such as ``<|im_start|>`` recognised)."""
         with self._vocab_lock:  # not while close() frees the model; nor waits for the context
             if self._closed:
-                raise RuntimeError("the language model has been closed")
+                raise ModelClosedError
             return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def extend(self, text: str, chunk: int = 128) -> int:

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Generator
 
-from .base import LLMCapabilities, avoided_forms
+from .base import LLMCapabilities, ModelClosedError, avoided_forms
 
 
 class EndpointError(ConnectionError):
@@ -105,7 +105,7 @@ class OpenAICompatibleLLM:
         Ollama) ignore the field, and the answer is then not held to it.
         """
         if self._closed:
-            raise RuntimeError("the language model has been closed")
+            raise ModelClosedError
         body = {
             "model": self.model,
             "prompt": self._prefix + suffix,

@@ -368,6 +368,7 @@ def test_a_splice_that_does_not_fit_is_an_error_and_leaves_the_prefix_as_it_was(
 
 
 def test_a_closed_model_is_freed_once_and_refuses_more_work():
+    from roomtone.plugins.base import ModelClosedError
     from roomtone.plugins.llm_llamacpp import LlamaCppLLM
 
     small = LlamaCppLLM("qwen2.5-coder-1.5b", context_tokens=512)
@@ -379,7 +380,7 @@ def test_a_closed_model_is_freed_once_and_refuses_more_work():
         lambda: "".join(small.complete("Who books the flights?")),
         lambda: small.tokens("Priya"),
     ):
-        with pytest.raises(RuntimeError, match="closed"):
+        with pytest.raises(ModelClosedError, match="closed"):
             work()
 
 
