@@ -16,13 +16,16 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def describe() -> dict[str, Any]:
     """Cores, CPU model, memory and GPU (if any)."""
     cpu = platform.processor() or ""
-    try:
+    info: dict[str, str] = {}
+    with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+    cpu = info.get("model name", cpu)
+    # a VM's "AMD EPYC" names no generation: family/model and the vector width do
+    generation = f"family {info['cpu family']} model {info['model']}" if "model" in info else None
+    flags = set(info.get("flags", "").split())
+    vectors = next((f for f in ("avx512f", "avx2", "avx") if f in flags), None)
     mem_gb = None
     with contextlib.suppress(ValueError, OSError):
         mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
@@ -41,6 +44,8 @@ def describe() -> dict[str, Any]:
     return {
         "cores": os.cpu_count(),
         "cpu": cpu,
+        "cpu_generation": generation,
+        "widest_vectors": vectors,
         "memory_gb": mem_gb,
         "gpu": gpu,
         "python": platform.python_version(),
