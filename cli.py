@@ -268,6 +268,19 @@ def _open_store(path: str | Path, *, must_exist: bool) -> Any:
         raise CliError(str(exc)) from exc
 
 
+def _close_capture(assistant: Any, llm: Any, recorder: Any, store: Any) -> None:
+    """End a capture: the live assistant, its model, the recorder, the store.
+
+    The model is freed here, not by the interpreter's last collection.
+    """
+    if assistant is not None:
+        assistant.close()
+    if llm is not None:
+        llm.close()
+    recorder.close()
+    store.close()
+
+
 def _run_capture(args: argparse.Namespace, source: str) -> int:
     from .assistant.session import SessionRecorder
     from .plugins.model_files import ModelNotFoundError
@@ -337,10 +350,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
         try:
             assistant.serve(ask_socket_path(args.session, session_id))
         except OSError as exc:
-            assistant.close()
-            llm.close()
-            recorder.close()
-            store.close()
+            _close_capture(assistant, llm, recorder, store)
             raise CliError(f"cannot open the ask socket: {exc}") from exc
         listeners.append(assistant)
     # Who answers the ask box: the live text assistant, else the audio-LLM's own session
@@ -387,12 +397,7 @@ def _run_capture(args: argparse.Namespace, source: str) -> int:
                 _capture(args, captioner, listeners, realtime, analyzers, annotator, web)
             )
     finally:
-        if assistant is not None:
-            assistant.close()
-        if llm is not None:
-            llm.close()  # freed here, not by the interpreter's last collection
-        recorder.close()
-        store.close()
+        _close_capture(assistant, llm, recorder, store)
     finals = recorder.final_captions
     rtf = stats.cpu_seconds / stats.audio_seconds if stats.audio_seconds else 0.0
     print(
