@@ -50,6 +50,7 @@ from .grounding import (
 from .retrieval import embed_texts, similarities, topic_passage
 from .salience import key_moments
 from .transcript import LINE_GAP_SECONDS, Line, Transcript
+from .written_numbers import written_numbers
 
 SYSTEM = (
     "You are roomtone, an assistant that helps people follow a live meeting. You read the "
@@ -279,12 +280,14 @@ class MeetingMemory:
 
         ``since`` (or a question like "what did I miss since 10:40?") limits it to what
         was said from then on. A question nothing said is about is "Not discussed."
-        without the model. ``on_text`` gets the answer's pieces as they come.
+        without the model. Numbers the question spells out are read in digits, as the
+        captions write them. ``on_text`` gets the answer's pieces as they come.
         """
         started = time.perf_counter()
         question = " ".join(question.split())
         if not question:
             raise ValueError("the question is empty")
+        question = written_numbers(question)  # "the twenty seventh" as the captions write it
         if since is None:
             since = catch_up_start(question, transcript.heard_until)
         every = transcript.lines()  # built once: each build infers names over the meeting

@@ -10,6 +10,7 @@ from roomtone.assistant.memory import cited_lines
 from roomtone.assistant.salience import COMMITMENT, key_moments
 from roomtone.assistant.speaker_names import names_from_address
 from roomtone.assistant.transcript import Line, ToneIndex, Transcript
+from roomtone.assistant.written_numbers import written_numbers
 
 
 def caption(cid, start, end, text, speaker="S1"):
@@ -154,11 +155,25 @@ def test_catch_up_questions_give_where_their_window_starts(question, start):
 
 
 @pytest.mark.parametrize(
+    ("question", "minutes"),
+    [
+        ("What did I miss in the last forty five minutes?", 45),  # not "five minutes"
+        ("Anything in the past twelve minutes?", 12),
+        ("What happened in the last two hours?", 120),  # three and under stay words
+        ("Catch me up on the last five minutes, please", 5),
+    ],
+)
+def test_a_window_said_in_words_is_read_as_its_number(question, minutes):
+    """The memory reads questions with their numbers in digits, as the captions write them."""
+    assert catch_up_start(written_numbers(question), now=9000.0) == 9000.0 - 60 * minutes
+
+
+@pytest.mark.parametrize(
     ("question", "plain"),
     [
         ("What did I miss since 10:40?", True),
         ("what happened in the last 5 minutes?", True),
-        ("Catch me up on the last five minutes, please", True),
+        ("Catch me up on the last 5 minutes, please", True),
         ("I just joined. What did I miss since 1:30?", False),  # said to the model as asked
         ("What was decided since 10:40?", False),
         ("What did I miss?", False),  # no window
