@@ -1,6 +1,7 @@
 """Catch-up questions: since a time, over the last minutes, or about a topic.
 
-"What did I miss since 10:40?", "... in the last 5 minutes?", "... about the cloud costs?"
+"What did I miss since 10:40?", "... in the last 5 minutes?" (or seconds, or hours),
+"... about the cloud costs?"
 Questions come with their numbers in digits (``written_numbers``): "the last forty five
 minutes" is read as "the last 45 minutes"; counts of three and under stay words.
 """
@@ -13,7 +14,7 @@ _CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})$")
 _SINCE = re.compile(r"\bsince\s+((?:\d+:)?\d{1,2}:\d{2})\b", re.IGNORECASE)
 _LAST = re.compile(
     r"\b(?:last|past)\s+(?:(\d+|an?|one|two|three)\s+)?"
-    r"(minutes?|hours?)\b",
+    r"(seconds?|minutes?|hours?)\b",
     re.IGNORECASE,
 )
 _ABOUT = re.compile(
@@ -82,6 +83,7 @@ _GENERAL = frozenset(  # words of a question about the meeting as a whole
 )
 _WINDOW_WORDS = frozenset(["in", "from", "during", "over", "for", "then"])
 _COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}  # left as words
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}  # seconds, minutes, hours
 
 
 def clock_seconds(text: str) -> float | None:
@@ -106,7 +108,7 @@ def catch_up_start(question: str, now: float) -> float | None:
     if last:
         count, unit = last.groups()
         amount = int(count) if count and count.isdigit() else _COUNTS.get((count or "a").lower(), 1)
-        return max(0.0, now - amount * (3600 if unit.lower().startswith("hour") else 60))
+        return max(0.0, now - amount * _UNIT_SECONDS[unit[0].lower()])
     words = {w.lower() for w in re.findall(r"[A-Za-z']+", question)}
     return 0.0 if words <= _GENERAL else None
 

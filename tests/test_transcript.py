@@ -161,6 +161,7 @@ def test_catch_up_questions_give_where_their_window_starts(question, start):
         ("Anything in the past twelve minutes?", 12),
         ("What happened in the last two hours?", 120),  # three and under stay words
         ("Catch me up on the last five minutes, please", 5),
+        ("What happened in the last forty five seconds?", 0.75),  # looked away for a moment
     ],
 )
 def test_a_window_said_in_words_is_read_as_its_number(question, minutes):
