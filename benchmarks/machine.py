@@ -23,7 +23,8 @@ def describe() -> dict[str, Any]:
             info.setdefault(key.strip(), value.strip())
     cpu = info.get("model name", cpu)
     # a VM's "AMD EPYC" names no generation: family/model and the vector width do
-    generation = f"family {info['cpu family']} model {info['model']}" if "model" in info else None
+    known = "cpu family" in info and "model" in info  # x86 names both; others neither
+    generation = f"family {info['cpu family']} model {info['model']}" if known else None
     flags = set(info.get("flags", "").split())
     vectors = next((f for f in ("avx512f", "avx2", "avx") if f in flags), None)
     mem_gb = None
