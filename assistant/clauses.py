@@ -29,9 +29,13 @@ _TOLD = (  # a task told to someone, at a sentence's or a clause's start
     r"(?:^|(?<=[.!?,])\s+)(?:(?P<to>[A-Z][a-z]+),\s+)?(?i:please\s+)?"
     rf"(?P<told>(?i:{TASK_VERBS}))\s"
 )
+_REPORTED_VERBS = r"volunteered|offered|agreed|promised"  # "Sam already volunteered for the 27th"
+_REPORTED = re.compile(rf"(?:{_REPORTED_VERBS})\b")
+_REPORTED_TO = re.compile(rf"(?:{_REPORTED_VERBS})\s+to\s+")  # "agreed to book the room"
 _CLAUSE_OWNER = re.compile(  # what opens a clause that gives its task to someone
     rf"\b(?P<me>{'|'.join(_OPENINGS)})\s"
     r"|\bask (?P<asked>[A-Z][a-z]+) to\s"
+    rf"|\b(?P<reporter>[A-Z][a-z]+)\s+(?:already\s+|has\s+|just\s+)?(?P<reported>{_REPORTED_VERBS})\s"
     rf"|{NAMED_ASK}\s"
     rf"|{_TOLD}"
 )
@@ -51,6 +55,7 @@ _WHO_DOES = re.compile(  # the task a "who" question names by its verb: "Who agr
     r"|will|is|was)\s+(?P<verb>[a-z]+)",
     re.IGNORECASE,
 )
+_NOBODY = frozenset(["Nobody", "Someone", "Somebody", "Who", "I"])  # no owner to report
 _VERB_ENDING = re.compile(r"(?:ing|ed|es|s|e)$")
 CONTEXT_SECONDS = 30  # what "it" in a task clause can stand for was said this shortly before
 _STANDS_FOR = {"it", "them", "this", "that", "these", "those"}
@@ -68,7 +73,9 @@ class Clause:
 
     @property
     def task(self) -> str:
-        """The words after what gives the task ("I'll", "Ethan, can you")."""
+        """The words after what gives the task ("I'll", "Ethan, can you", "Sam agreed to")."""
+        if _REPORTED_TO.match(self.words):
+            return _REPORTED_TO.sub("", self.words, count=1)
         for opening, _ in _OPENING_AS_SAID:
             if opening.match(self.words):
                 return opening.sub("", self.words, count=1)
@@ -86,6 +93,8 @@ class Clause:
 
     def as_said_of_owner(self) -> str:
         """The clause with its owner's name: "Julia will escalate it to Martin today"."""
+        if _REPORTED.match(self.words):  # said of them by someone else
+            return f"{self.owner} {self.words}"
         if self.asked:
             return f"{self.owner} was asked to {self.task}"
         said = next((verb for opening, verb in _OPENING_AS_SAID if opening.match(self.words)), None)
@@ -106,6 +115,10 @@ def clauses(line: Line, addressee: str | None = None) -> list[Clause]:
     for i, mark in enumerate(marks):
         owner = mark.group("asked") or mark.group("named") or line.speaker
         start = mark.start() if mark.group("me") else mark.end()
+        if mark.group("reported"):
+            reporter = mark.group("reporter")
+            owner = None if reporter in NOT_NAMES | _NOBODY else reporter
+            start = mark.start("reported")
         if mark.group("told"):
             to = mark.group("to")
             owner = to if to and to not in NOT_NAMES else addressee
@@ -117,7 +130,8 @@ def clauses(line: Line, addressee: str | None = None) -> list[Clause]:
         words = line.text[start : sentence_end.start() if sentence_end else stop]
         words = _LOOSE_END.sub("", words.strip(" ,"))
         if owner and words:
-            found.append(Clause(owner, words, line, asked=not mark.group("me")))
+            asked = not (mark.group("me") or mark.group("reported"))
+            found.append(Clause(owner, words, line, asked=asked))
     return found
 
 

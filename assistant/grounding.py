@@ -29,6 +29,7 @@ NOT_DISCUSSED = "Not discussed."
 _STAMP = r"\[(?:\d+:)?\d{1,2}:\d{2}\]"  # a moment cited as [mm:ss] or [h:mm:ss]
 _CITATION = re.compile(r"\s*" + _STAMP)
 _WORD = re.compile(r"[A-Za-z0-9']+")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")  # "18,000" is read as "18000"
 _STOP = frozenset(
     [
         "a",
@@ -163,14 +164,14 @@ def unsaid(words: tuple[str, ...], lines: list[Line], *also: str) -> tuple[str, 
     """Those of ``words`` that no line (speaker or text) nor any of ``also`` says."""
     texts = [f"{line.speaker or ''} {line.text}" for line in lines] + list(also)
     said = set()
-    for w in (w.lower() for text in texts for w in _WORD.findall(text)):
+    for w in (w.lower() for text in texts for w in _words(text)):
         said |= {w, w.removesuffix("'s"), w.removesuffix("s")}  # "Friday's", "Mondays"
     return tuple(word for word in words if word.lower() not in said)
 
 
 def content_words(text: str) -> set[str]:
     """The words of ``text`` that carry its content, lower-cased."""
-    return {w.lower() for w in _WORD.findall(text)} - _STOP
+    return {w.lower() for w in _words(text)} - _STOP
 
 
 def _shared_words(sentence: str, lines: list[Line], asked: str = "") -> np.ndarray:
@@ -183,11 +184,11 @@ def _shared_words(sentence: str, lines: list[Line], asked: str = "") -> np.ndarr
     restates its question, and the line to cite is the one with what it adds.
     """
     wanted = {}
-    for raw in _WORD.findall(sentence):
+    for raw in _words(sentence):
         word = raw.lower()
         if word not in _STOP:
             wanted[word] = 2.0 if raw[0].isdigit() or raw[0].isupper() else 1.0
-    known = {w.lower() for w in _WORD.findall(asked)}
+    known = {w.lower() for w in _words(asked)}
     if any(word not in known for word in wanted):
         wanted = {word: weight for word, weight in wanted.items() if word not in known}
     if not wanted:
@@ -195,14 +196,19 @@ def _shared_words(sentence: str, lines: list[Line], asked: str = "") -> np.ndarr
     total = sum(wanted.values())
     found = []
     for line in lines:
-        said = {w.lower() for w in _WORD.findall(f"{line.speaker or ''} {line.text}")}
+        said = {w.lower() for w in _words(f"{line.speaker or ''} {line.text}")}
         found.append(sum(weight for word, weight in wanted.items() if word in said) / total)
     return 0.5 * np.array(found)
 
 
+def _words(text: str) -> list[str]:
+    """The words of ``text``, a number written with thousands commas as one ("18,000")."""
+    return _WORD.findall(_THOUSANDS.sub("", text))
+
+
 def _says_something(sentence: str) -> bool:
     """Three words or more, or a name or number past the first ("S4 (Sam)", not "Great.")."""
-    words = _WORD.findall(sentence)
+    words = _words(sentence)
     return len(words) >= 3 or any(w[0].isupper() or w[0].isdigit() for w in words[1:])
 
 
@@ -224,7 +230,7 @@ def copied_line_at(text: str, lines: list[Line]) -> int | None:
     """
     for opening in _LINE_OPENING.finditer(text):
         rest = text[opening.end() :].split("\n", 1)[0]
-        words = [w.lower() for w in _WORD.findall(rest)][:COPIED_WORDS]
+        words = [w.lower() for w in _words(rest)][:COPIED_WORDS]
         if len(words) < COPIED_WORDS:
             continue
         run = f" {' '.join(words)} "
@@ -236,7 +242,7 @@ def copied_line_at(text: str, lines: list[Line]) -> int | None:
 @cache
 def _spoken_words(text: str) -> str:
     """A line's words, lower-cased, one space apart and around ("Right, the" -> " right the ")."""
-    return f" {' '.join(_WORD.findall(text.lower()))} "
+    return f" {' '.join(_words(text.lower()))} "
 
 
 def cite(answer: str, lines: list[Line], question: str = "") -> str:

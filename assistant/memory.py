@@ -47,6 +47,7 @@ from .grounding import (
     unsaid,
     whole_sentences,
 )
+from .number_mentions import clause_saying_its_numbers
 from .retrieval import embed_texts, similarities, topic_passage
 from .salience import key_moments
 from .transcript import LINE_GAP_SECONDS, Line, Transcript
@@ -401,12 +402,14 @@ class MeetingMemory:
         as that window alone), or the ``passage`` about ``topic``. A question about who
         took on a task comes with the clause of ``lines`` that says it, "I" and "you"
         written as names: a small model otherwise names someone else on the line, or the
-        one who asked.
+        one who asked. Where no clause is close in meaning or by its verb, the latest clause
+        that says the question's number ("Who is on call on the 27th?") is taken.
         """
         task = None
         if WHO.match(question):
             task = closest_clause(question, lines, TASK_CLAUSE_FROM)
             task = task or task_named_by_verb(question, lines)
+            task = task or clause_saying_its_numbers(question, lines)
         said = f"\n[{format_clock(task.line.start)}] ({task.as_said_of_owner()}.)" if task else ""
         asked = question
         if since is not None:

@@ -43,6 +43,11 @@ LIVE_PAGE_EVENTS = Path(__file__).parent / "data" / "dev_m01_live_page_events.js
 # the final captions, speakers and tones of a --fast replay of dev_m04 (the assistant
 # benchmark's event log of 2026-11-29): S4 is Malik, named only in Kevin's introduction
 POSTMORTEM_EVENTS = Path(__file__).parent / "data" / "dev_m04_replay_events.jsonl"
+# the final events of a --realtime replay of dev_m04 (2026-12-06): "Sam already volunteered
+# for the 27th", which the --fast replay heard as "some"
+REALTIME_POSTMORTEM_EVENTS = Path(__file__).parent / "data" / "dev_m04_realtime_events.jsonl"
+# the final events of a --fast replay of dev_m02: "the travel budget ... is 18,000 years"
+BUDGET_EVENTS = Path(__file__).parent / "data" / "dev_m02_replay_events.jsonl"
 normalise = EnglishTextNormalizer()
 
 
@@ -107,12 +112,17 @@ def test_an_answer_writes_no_date_the_meeting_never_said(llm):
     assert any(start <= hi and end >= lo for start, end in answer.citations), answer
 
 
-@pytest.fixture(scope="module")
-def postmortem():
+def replayed(events: Path) -> Transcript:
+    """The transcript of an event log."""
     transcript = Transcript()
-    for row in POSTMORTEM_EVENTS.read_text().splitlines():
+    for row in events.read_text().splitlines():
         transcript.add(json.loads(row))
     return transcript
+
+
+@pytest.fixture(scope="module")
+def postmortem():
+    return replayed(POSTMORTEM_EVENTS)
 
 
 def test_who_took_on_a_task_is_the_one_whose_clause_says_it(llm, postmortem):
@@ -171,6 +181,26 @@ def test_a_number_asked_in_words_finds_the_lines_that_say_it_in_digits(
     assert any(
         line.start <= end and line.end >= start for start, end in answer.citations for line in said
     ), answer
+
+
+def test_a_number_written_with_thousands_commas_is_the_number_asked():
+    # asked in digits the question says "18000", the captions "18,000": no word was shared
+    # and the off-topic gate turned "What is the eighteen thousand for?" away
+    lines = replayed(BUDGET_EVENTS).lines()
+    assert not off_topic(written_numbers("What is the eighteen thousand for?"), lines)
+
+
+def test_a_who_question_s_number_finds_the_latest_clause_that_says_it(llm):
+    # "nobody for the 27th", then "Sam already volunteered for the 27th": without that
+    # clause before the question the 1.5B model named the holiday rotation, "Malik, Sam,
+    # and Laura, in that order [02:24]"
+    transcript = replayed(REALTIME_POSTMORTEM_EVENTS)
+    memory = MeetingMemory(llm)
+    memory.update(transcript)
+    answer = memory.answer("Who is on call on the twenty seventh?", transcript)
+    settled = next(ln for ln in transcript.lines() if "volunteered for the 27th" in ln.text)
+    assert "Sam" in answer.text and (settled.start, settled.end) in answer.citations, answer
+    assert "Laura" not in answer.text, answer
 
 
 def test_speakers_get_the_names_the_meeting_reveals(transcript):

@@ -316,6 +316,24 @@ def test_a_clause_says_its_task_with_its_owners_name():
     ]
 
 
+def test_a_task_someone_else_reports_is_the_named_person_s():
+    line = Line(138.8, 143.8, "Relax, Kevin, Sam already volunteered for the 27th.", "Malik")
+    assert [(c.owner, c.as_said_of_owner()) for c in clauses(line)] == [
+        ("Sam", "Sam volunteered for the 27th")
+    ]
+    both = Line(0.0, 5.0, "I'll ask Priya to review it, and Sam agreed to book the room.", "Ann")
+    assert [c.as_said_of_owner() for c in clauses(both)][1:] == [
+        "Priya was asked to review it",
+        "Sam agreed to book the room",
+    ]
+    offered = Line(0.0, 5.0, "Priya has offered to review the reports by Monday.", "Dana")
+    assert [(c.owner, c.dated()) for c in clauses(offered)] == [
+        ("Priya", ("review the reports", "Monday"))
+    ]
+    for nobody in ("Nobody volunteered for the 27th.", "We agreed to ship it on Friday."):
+        assert clauses(Line(0.0, 1.0, nobody, "Kevin")) == []
+
+
 def test_a_question_about_who_took_on_a_task_finds_the_clause_that_says_it():
     lines = [
         Line(30.0, 36.0, "Still, I will escalate it to Martin in IT today.", "Julia"),
