@@ -55,7 +55,7 @@ _WHO_DOES = re.compile(  # the task a "who" question names by its verb: "Who agr
     r"|will|is|was)\s+(?P<verb>[a-z]+)",
     re.IGNORECASE,
 )
-_NOBODY = frozenset(["Nobody", "Someone", "Somebody", "Who", "I"])  # no owner to report
+_NOBODY = frozenset(["Nobody", "Someone", "Somebody", "Who"])  # no one to give it to
 _VERB_ENDING = re.compile(r"(?:ing|ed|es|s|e)$")
 CONTEXT_SECONDS = 30  # what "it" in a task clause can stand for was said this shortly before
 _STANDS_FOR = {"it", "them", "this", "that", "these", "those"}
