@@ -257,6 +257,9 @@ def speed(llm: LlamaCppLLM, pieces: list[tuple[list[dict], float]], minutes: flo
         "What did I miss in the last five minutes?",
         "Who agreed to fix the open mobile app bugs?",
         "When is the press release due?",
+        # asked with its task clause before it ("Laura will have the failover test ..."):
+        # a who-question that finds one costs its clause's tokens too
+        "Who agreed to add the failover test, and when is it due?",
     ]
     live = threads_beside_captions()
     counts = sorted({os.cpu_count() or 1, live}, reverse=True)
