@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from roomtone.assistant.transcript import Transcript
 from roomtone.streaming.records import Word
 from roomtone.streaming.sources import decode_file
 
@@ -18,6 +19,16 @@ EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 def eval_truth(meeting: str) -> dict:
     """Ground truth of an eval meeting."""
     return json.loads((EVAL / f"{meeting}.json").read_text())
+
+
+def replayed(events: Path, people: list[str] | None = None) -> Transcript:
+    """The transcript of an event log, told who is there where ``people`` is given."""
+    transcript = Transcript()
+    if people is not None:
+        transcript.add({"type": "people", "names": people})
+    for row in events.read_text().splitlines():
+        transcript.add(json.loads(row))
+    return transcript
 
 
 def reference_between(meeting: str, start: float, end: float) -> str:

@@ -33,7 +33,7 @@ from roomtone.assistant.transcript import Transcript
 from roomtone.assistant.written_numbers import written_numbers
 from roomtone.cli import main
 
-from .conftest import eval_truth
+from .conftest import eval_truth, replayed
 
 pytestmark = pytest.mark.slow
 MEETING = "dev_m01_launch"
@@ -97,9 +97,7 @@ def test_questions_are_answered_with_their_facts_and_a_real_citation(llm, transc
 
 
 def test_an_answer_writes_no_date_the_meeting_never_said(llm):
-    transcript = Transcript()
-    for row in LIVE_PAGE_EVENTS.read_text().splitlines():
-        transcript.add(json.loads(row))
+    transcript = replayed(LIVE_PAGE_EVENTS)
     lines = transcript.lines()
     assert "Tuesday" in unsaid(CHECKED_WORDS, lines) and "Friday" not in unsaid(
         CHECKED_WORDS, lines
@@ -110,14 +108,6 @@ def test_an_answer_writes_no_date_the_meeting_never_said(llm):
     assert "friday" in answer.text.lower() and "tuesday" not in answer.text.lower(), answer
     lo, hi = q["evidence"]
     assert any(start <= hi and end >= lo for start, end in answer.citations), answer
-
-
-def replayed(events: Path) -> Transcript:
-    """The transcript of an event log."""
-    transcript = Transcript()
-    for row in events.read_text().splitlines():
-        transcript.add(json.loads(row))
-    return transcript
 
 
 @pytest.fixture(scope="module")
@@ -469,9 +459,7 @@ def test_a_meeting_longer_than_the_context_folds_and_is_still_answered(llm, tran
 )
 def test_a_question_about_the_whole_meeting_is_answered_not_turned_away(question):
     """No single line is close to these, yet they are what a late joiner asks."""
-    transcript = Transcript()
-    for row in LIVE_PAGE_EVENTS.read_text().splitlines():
-        transcript.add(json.loads(row))
+    transcript = replayed(LIVE_PAGE_EVENTS)
     lines = transcript.lines()
     assert not off_topic(question, lines)
     assert off_topic(question, [])  # before anything was said
@@ -481,9 +469,7 @@ def test_a_question_about_the_whole_meeting_is_answered_not_turned_away(question
 
 def test_the_action_items_are_listed_at_once_with_owners_dates_and_moments(llm):
     """Asked live (dev_m01 as the page heard it), without waiting for the model."""
-    transcript = Transcript()
-    for row in LIVE_PAGE_EVENTS.read_text().splitlines():
-        transcript.add(json.loads(row))
+    transcript = replayed(LIVE_PAGE_EVENTS)
     memory = MeetingMemory(llm)
     answer = memory.answer("What are the action items?", transcript)
     rows = answer.text.splitlines()[1:]

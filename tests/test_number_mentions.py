@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from roomtone.assistant.number_mentions import MOST_LINES, clause_saying_its_numbers, numbers_said
-from roomtone.assistant.transcript import Transcript
+
+from .conftest import replayed
 
 # the final events of a --realtime replay of dev_m04 (its second pass landed as it does live)
 REALTIME_EVENTS = Path(__file__).parent / "data" / "dev_m04_realtime_events.jsonl"
@@ -16,10 +16,7 @@ REALTIME_EVENTS = Path(__file__).parent / "data" / "dev_m04_realtime_events.json
 
 @pytest.fixture(scope="module")
 def lines():
-    transcript = Transcript()
-    for row in REALTIME_EVENTS.read_text().splitlines():
-        transcript.add(json.loads(row))
-    return transcript.lines()
+    return replayed(REALTIME_EVENTS).lines()
 
 
 @pytest.mark.parametrize(

@@ -8,23 +8,15 @@ import pytest
 from roomtone.assistant.ask import session_transcript
 from roomtone.assistant.people import parse_people, respell_names
 from roomtone.assistant.store import SessionStore
-from roomtone.assistant.transcript import Transcript
 from roomtone.cli import main
+
+from .conftest import replayed
 
 DATA = Path(__file__).parent / "data"
 # final captions, speakers and tones of --fast replays (the assistant benchmark's logs of
 # 2026-11-29): in dev_m04 Whisper wrote Malik as "Malek"; in dev_m02 it never heard Farah's name
 POSTMORTEM = DATA / "dev_m04_replay_events.jsonl"
 BUDGET = DATA / "dev_m02_replay_events.jsonl"
-
-
-def replayed(path: Path, people: list[str] | None = None) -> Transcript:
-    transcript = Transcript()
-    if people is not None:
-        transcript.add({"type": "people", "names": people})
-    for row in path.read_text().splitlines():
-        transcript.add(json.loads(row))
-    return transcript
 
 
 @pytest.mark.parametrize(
