@@ -55,7 +55,8 @@ _WHO_DOES = re.compile(  # the task a "who" question names by its verb: "Who agr
     r"|will|is|was)\s+(?P<verb>[a-z]+)",
     re.IGNORECASE,
 )
-_NOBODY = frozenset(["Nobody", "Someone", "Somebody", "Who"])  # no one to give it to
+# no one to give a reported task to: not a name, or nobody in particular
+_NO_OWNER = NOT_NAMES | {"Nobody", "Someone", "Somebody", "Who"}
 _VERB_ENDING = re.compile(r"(?:ing|ed|es|s|e)$")
 CONTEXT_SECONDS = 30  # what "it" in a task clause can stand for was said this shortly before
 _STANDS_FOR = {"it", "them", "this", "that", "these", "those"}
@@ -117,7 +118,7 @@ def clauses(line: Line, addressee: str | None = None) -> list[Clause]:
         start = mark.start() if mark.group("me") else mark.end()
         if mark.group("reported"):
             reporter = mark.group("reporter")
-            owner = None if reporter in NOT_NAMES | _NOBODY else reporter
+            owner = None if reporter in _NO_OWNER else reporter
             start = mark.start("reported")
         if mark.group("told"):
             to = mark.group("to")
