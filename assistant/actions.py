@@ -118,15 +118,25 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
 
 
 def _left_out(items: list[ActionItem], line: Line, answerer: str | None) -> list[ActionItem]:
-    """Tasks by a date in clauses of ``line`` whose owner none of ``items`` has."""
-    owners = {item.owner.lower() for item in items}
-    found = []
+    """Tasks by a date in clauses of ``line`` that none of ``items`` says.
+
+    An item says a clause's task if it is its owner's and shares a word of it: Malik's
+    "I will apply the new limit tonight ..., and I'll write the pipeline check by
+    Thursday" answered with the first task alone still has the second.
+    """
+    found: list[ActionItem] = []
     for clause in clauses(line, answerer):
         task, due = clause.dated()
-        if task and due and clause.owner.lower() not in owners:
+        if task and due and not any(_says(item, clause.owner, task) for item in items + found):
             found.append(ActionItem(clause.owner, task, due, round(line.start, 2)))
-            owners.add(clause.owner.lower())
     return found
+
+
+def _says(item: ActionItem, owner: str, task: str) -> bool:
+    """Whether ``item`` is ``owner``'s ``task`` (a word of it in common)."""
+    return item.owner.lower() == owner.lower() and bool(
+        content_words(item.task) & content_words(task)
+    )
 
 
 def _read_in_its_clause(
@@ -138,8 +148,9 @@ def _read_in_its_clause(
     from the next sentence; the clause the task's words are in says whose it is and by
     when. A task in no clause whose due date is in one is that clause's ("Malek |
     holiday rotation | Friday" about "I will publish the schedule on the wiki by
-    Friday"). Left as the model said where no one clause holds most of the task's words
-    or its due date, or where they are in different clauses.
+    Friday"). A task with the due date of another clause gets its own clause's, where it
+    says one. Left as the model said where no one clause holds most of the task's words
+    or its due date, or where they are in different clauses and the task's says none.
     """
     parts = clauses(line, answerer)
     wanted = content_words(task)
@@ -156,10 +167,10 @@ def _read_in_its_clause(
         clause = parts[in_clause.index(True)]
         said = split_due(clause.task)[0].strip()
         return (clause.owner, said, due) if said else (owner, task, due)
-    if due_words and any(in_clause) and not in_clause[best]:
-        return owner, task, due
     said_due = split_due(parts[best].words)[1]
-    if said_due and not in_clause[best]:
+    if due_words and any(in_clause) and not in_clause[best] and not said_due:
+        return owner, task, due
+    if said_due and not in_clause[best]:  # its own, not another clause's
         due = said_due
     return parts[best].owner, task, due
 

@@ -286,6 +286,21 @@ def test_a_clause_the_model_left_out_is_a_task_where_it_names_an_owner_and_a_dat
     assert parse_action_items("no", line) == []  # where the model sees no task, none
 
 
+def test_one_row_for_two_tasks_of_one_owner_gives_both_with_their_own_due_dates():
+    line = Line(  # dev_m04 as a live run heard it
+        80.88,
+        87.5,
+        "OK, I will apply the new limit tonight during the maintenance window, and I'll "
+        "write the pipeline check by Thursday.",
+        "Malik",
+    )
+    rows = "Malik | apply the new limit to both servers | Thursday"  # the two run together
+    assert [(i.owner, i.task, i.due) for i in parse_action_items(rows, line)] == [
+        ("Malik", "apply the new limit to both servers", "tonight"),
+        ("Malik", "write the pipeline check", "Thursday"),
+    ]
+
+
 def test_a_task_in_the_line_counts_where_the_model_answers_with_the_line_before():
     line = Line(
         97.94,
