@@ -172,6 +172,7 @@ def closest_clause(question: str, lines: list[Line], at_least: float) -> Clause 
 
     Scored by meaning (sentence embeddings of the clause's words) and by the share of the
     question's words it says (a word's first five letters, so "booking" finds "book").
+    Of clauses that score the same (a task said again in the same words), the latest.
     """
     spoken = [line for line in lines if not line.sound]
     found = [
@@ -185,7 +186,7 @@ def closest_clause(question: str, lines: list[Line], at_least: float) -> Clause 
     meaning = similarities(question, [Line(0.0, 0.0, clause.words) for clause in found])
     shares = [len(asked & _stems(content_words(c.words))) / max(1, len(asked)) for c in found]
     scores = [0.5 * float(sim) + 0.5 * share for sim, share in zip(meaning, shares, strict=True)]
-    best = max(range(len(found)), key=scores.__getitem__)
+    best = max(range(len(found)), key=lambda i: (scores[i], i))
     return found[best] if scores[best] >= at_least else None
 
 

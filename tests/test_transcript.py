@@ -358,6 +358,9 @@ def test_a_question_about_who_took_on_a_task_finds_the_clause_that_says_it():
     found = closest_clause("Who agreed to add the failover test?", lines, at_least=0.5)
     assert found is not None and (found.owner, found.line.start) == ("Laura", 40.0)
     assert closest_clause("Who was late to the meeting?", lines, at_least=0.5) is None
+    again = Line(70.0, 75.0, lines[1].text, "Laura")  # said again, the same words
+    found = closest_clause("Who agreed to add the failover test?", [*lines, again], 0.5)
+    assert found is not None and found.line == again  # the latest: a folded one costs more
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("10:40", 640), ("1:02:03", 3723), ("95", 95.0)])
