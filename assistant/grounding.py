@@ -132,6 +132,7 @@ _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|$)")
 _CITATION_AT_END = re.compile(_STAMP + "$")
 # a sentence's end: its mark and any citations after it, then a space, a new line or the end
 _FINISHED = re.compile(r"[.!?]+(?:\s*" + _STAMP + r")*(?=\s|$)")
+_BARE_MARKER = re.compile(r"\n\s*(?:\d+[.)]|[-*\u2022])\s*$")  # "\n2." with no item after it
 # how a transcript line opens: "- [01:07] Bob (emphatic): " (a list mark and time optional)
 _LINE_OPENING = re.compile(
     r"^[ \t]*(?:[-*•][ \t]*)?(?:" + _STAMP + r"[ \t]*)?[A-Z][\w']*(?:[ \t]+\([^)\n]*\))?:[ \t]",
@@ -214,7 +215,7 @@ def _says_something(sentence: str) -> bool:
 
 def whole_sentences(text: str) -> str:
     """``text`` without a last sentence left unfinished (an answer cut at its token limit)."""
-    text = text.rstrip()
+    text = _BARE_MARKER.sub("", text.rstrip()).rstrip()
     ends = [match.end() for match in _FINISHED.finditer(text)]
     if not ends or _CITATION_AT_END.search(text):  # a cited fact ends there
         return text

@@ -24,6 +24,12 @@ from roomtone.assistant.transcript import Line
             "Bob fixes the bugs [00:27]. Carol writes [01:54]",
             "Bob fixes the bugs [00:27]. Carol writes [01:54]",
         ),
+        # a list cut after its next item's number (a 60-minute catch-up at 48 tokens)
+        (
+            "Points:\n1. Berlin costs 18,000 euros [57:59].\n2.",
+            "Points:\n1. Berlin costs 18,000 euros [57:59].",
+        ),
+        ("- Bob fixes it [00:27].\n- ", "- Bob fixes it [00:27]."),
         # a decimal point is not a sentence's end, and a fragment alone is kept
         ("George closed 1.2 million in", "George closed 1.2 million in"),
         ("Tom | send the report | Tuesday", "Tom | send the report | Tuesday"),
