@@ -132,10 +132,12 @@ _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|$)")
 _CITATION_AT_END = re.compile(_STAMP + "$")
 # a sentence's end: its mark and any citations after it, then a space, a new line or the end
 _FINISHED = re.compile(r"[.!?]+(?:\s*" + _STAMP + r")*(?=\s|$)")
-_BARE_MARKER = re.compile(r"\n\s*(?:\d+[.)]|[-*\u2022])\s*$")  # "\n2." with no item after it
+_BULLET = "[-*•]"  # how a list item opens, where it has no number
+_BARE_MARKER = re.compile(r"\n\s*(?:\d+[.)]|" + _BULLET + r")\s*$")  # "\n2." with no item after it
 # how a transcript line opens: "- [01:07] Bob (emphatic): " (a list mark and time optional)
 _LINE_OPENING = re.compile(
-    r"^[ \t]*(?:[-*•][ \t]*)?(?:" + _STAMP + r"[ \t]*)?[A-Z][\w']*(?:[ \t]+\([^)\n]*\))?:[ \t]",
+    r"^[ \t]*(?:" + _BULLET + r"[ \t]*)?(?:" + _STAMP + r"[ \t]*)?"
+    r"[A-Z][\w']*(?:[ \t]+\([^)\n]*\))?:[ \t]",
     re.MULTILINE,
 )
 COPIED_WORDS = 4  # this many words after a line's opening, as a line says them: a copy
