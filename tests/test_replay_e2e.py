@@ -1,6 +1,7 @@
 """End to end on real audio with the real bundled model: replay, event log, session, export."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -72,11 +73,17 @@ def test_session_holds_what_the_event_log_says(fast_run):
 
 
 def test_fast_and_realtime_give_the_same_final_text(fast_run, clip_30s, tmp_path):
+    began = time.monotonic()
     rc, events, _ = replay(clip_30s, tmp_path, "--realtime")
+    took = time.monotonic() - began
     assert rc == 0
     assert final_text(events) == final_text(fast_run[1])
-    emitted = [e["emitted"] for e in events]
-    assert emitted[-1] <= 28.0 + 5.0  # paced: events come while the audio plays
+    # paced by the wall clock: it takes the 28 s the audio plays for, and the captions come
+    # while it plays, not in a burst at the end (how far they lag on this machine is the
+    # caption benchmark's to measure, not a test's)
+    assert took >= 28.0 - 0.5 and max(e["emitted"] for e in events) >= 28.0 - 0.5
+    finals = [e["emitted"] for e in events if e["type"] == "caption" and e["final"]]
+    assert sorted(finals)[len(finals) // 2] < 28.0, finals
 
 
 @pytest.mark.parametrize("fmt", ["md", "json", "srt", "vtt"])
