@@ -151,6 +151,12 @@ class LlamaCppLLM:
         if not 0 <= start <= end <= len(self._prefix):
             raise ValueError(f"cannot splice {start}:{end} of a {len(self._prefix)}-token prefix")
         new = self.tokens(text)
+        room = self.capabilities.context_tokens
+        if len(self._prefix) + len(new) > room:  # the old tokens stay until the new are read
+            raise RuntimeError(
+                f"a splice of {len(new)} tokens into a {len(self._prefix)}-token prefix does"
+                f" not fit the model's {room}-token context"
+            )
         with self._held():
             self._restore_prefix()
             context = self._llm._ctx  # the KV-cache calls live on llama-cpp-python's context
