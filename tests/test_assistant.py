@@ -5,6 +5,7 @@ Needs ``pip install -e '.[llm]'`` (llama-cpp-python builds from source; .ci/setu
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,18 +50,20 @@ POSTMORTEM_EVENTS = Path(__file__).parent / "data" / "dev_m04_replay_events.json
 REALTIME_POSTMORTEM_EVENTS = Path(__file__).parent / "data" / "dev_m04_realtime_events.jsonl"
 # the final events of a --fast replay of dev_m02: "the travel budget ... is 18,000 years"
 BUDGET_EVENTS = Path(__file__).parent / "data" / "dev_m02_replay_events.jsonl"
+# the events (all but the caption partials) of `roomtone replay dev_m01_launch.flac --fast`
+# (2026-12-07): these tests start from what a replay stores (test_replay_e2e replays audio)
+REPLAY_EVENTS = Path(__file__).parent / "data" / "dev_m01_replay_events.jsonl"
 normalise = EnglishTextNormalizer()
 
 
 @pytest.fixture(scope="module")
-def session(eval_dir, tmp_path_factory):
+def session(tmp_path_factory):
+    """dev_m01's replay, stored event by event in a real session file."""
     db = tmp_path_factory.mktemp("assistant") / "s.db"
-    assert (
-        main(
-            ["replay", str(eval_dir / f"{MEETING}.flac"), "--fast", "--session", str(db), "--quiet"]
-        )
-        == 0
-    )
+    with SessionStore(db) as store:
+        session_id = store.create_session(MEETING, f"file:{MEETING}.flac")
+        for row in REPLAY_EVENTS.read_text().splitlines():
+            store.append(session_id, json.loads(row))
     return db
 
 
@@ -70,11 +73,37 @@ def transcript(session):
         return session_transcript(store, store.latest_session())
 
 
-@pytest.fixture(scope="module")
-def llm():
+def bundled_llm():
+    """The bundled Qwen2.5-Coder-1.5B with a 4,096-token context."""
     from roomtone.plugins.llm_llamacpp import LlamaCppLLM
 
     return LlamaCppLLM("qwen2.5-coder-1.5b", context_tokens=4096)
+
+
+@pytest.fixture(scope="module")
+def llm():
+    return bundled_llm()
+
+
+def read_once(transcript: Transcript) -> Iterator[MeetingMemory]:
+    """A meeting read once into a memory over a model of its own, for the module's questions.
+
+    Each answer leaves the prefix as it was, so the questions share one reading of the
+    meeting (a reading costs a 2-core machine most of a minute); the model is freed after.
+    """
+    model = bundled_llm()
+    try:
+        memory = MeetingMemory(model)
+        memory.update(transcript)
+        yield memory
+    finally:
+        model.close()
+
+
+@pytest.fixture(scope="module")
+def launch(transcript):
+    """dev_m01 (its --fast replay) read once."""
+    yield from read_once(transcript)
 
 
 def mentions(answer: str, keyword: str, alternatives: list[str]) -> bool:
@@ -83,9 +112,9 @@ def mentions(answer: str, keyword: str, alternatives: list[str]) -> bool:
 
 
 @pytest.mark.parametrize("index", [1, 2, 3])  # who, when, and a catch-up about a topic
-def test_questions_are_answered_with_their_facts_and_a_real_citation(llm, transcript, index):
+def test_questions_are_answered_with_their_facts_and_a_real_citation(launch, transcript, index):
     q = eval_truth(MEETING)["questions"][index]
-    answer = answer_question(llm, transcript, q["question"])
+    answer = launch.answer(q["question"], transcript)
     alternatives = q.get("keyword_alternatives", {})
     for keyword in q["answer_keywords"]:
         assert mentions(answer.text, keyword, alternatives.get(keyword, [])), answer.text
@@ -116,23 +145,21 @@ def postmortem():
     return replayed(POSTMORTEM_EVENTS)
 
 
-def test_who_took_on_a_task_is_the_one_whose_clause_says_it(llm, postmortem):
+@pytest.fixture(scope="module")
+def postmortem_memory(postmortem):
+    _embedding.cache_clear()  # what earlier questions embedded must not count below
+    yield from read_once(postmortem)
+
+
+def test_who_took_on_a_task_is_the_one_whose_clause_says_it(postmortem_memory, postmortem):
     # the 1.5B model answered "Malek agreed to add the failover test by Thursday": the
     # name of the speaker of the line before, the due date of his own task
     q = eval_truth("dev_m04_postmortem")["questions"][1]
     assert q["question"] == "Who agreed to add the failover test, and when is it due?"
-    answer = answer_question(llm, postmortem, q["question"])
+    answer = postmortem_memory.answer(q["question"], postmortem)
     assert "Laura" in answer.text and "March 31" in answer.text, answer
     lo, hi = q["evidence"]
     assert any(start <= hi and end >= lo for start, end in answer.citations), answer
-
-
-@pytest.fixture(scope="module")
-def postmortem_memory(llm, postmortem):
-    _embedding.cache_clear()  # what earlier questions embedded must not count below
-    memory = MeetingMemory(llm)
-    memory.update(postmortem)
-    return memory
 
 
 def test_action_items_are_read_in_the_clause_that_says_them(postmortem_memory, postmortem):
@@ -181,26 +208,37 @@ def test_a_number_written_with_thousands_commas_is_the_number_asked():
     assert not off_topic(written_numbers("What is the eighteen thousand for?"), lines)
 
 
-def test_a_who_question_s_number_finds_the_latest_clause_that_says_it(llm):
+@pytest.fixture(scope="module")
+def realtime_postmortem():
+    return replayed(REALTIME_POSTMORTEM_EVENTS)
+
+
+@pytest.fixture(scope="module")
+def realtime_postmortem_memory(realtime_postmortem):
+    yield from read_once(realtime_postmortem)
+
+
+def test_a_who_question_s_number_finds_the_latest_clause_that_says_it(
+    realtime_postmortem_memory, realtime_postmortem
+):
     # "nobody for the 27th", then "Sam already volunteered for the 27th": without that
     # clause before the question the 1.5B model named the holiday rotation, "Malik, Sam,
     # and Laura, in that order [02:24]"
-    transcript = replayed(REALTIME_POSTMORTEM_EVENTS)
-    memory = MeetingMemory(llm)
-    memory.update(transcript)
+    memory, transcript = realtime_postmortem_memory, realtime_postmortem
     answer = memory.answer("Who is on call on the twenty seventh?", transcript)
     settled = next(ln for ln in transcript.lines() if "volunteered for the 27th" in ln.text)
     assert "Sam" in answer.text and (settled.start, settled.end) in answer.citations, answer
     assert "Laura" not in answer.text, answer
 
 
-def test_a_who_question_about_a_task_held_as_a_note_costs_its_words_and_the_owner(llm):
+def test_a_who_question_about_a_task_held_as_a_note_costs_its_words_and_the_owner(
+    realtime_postmortem_memory, realtime_postmortem
+):
     # the clause said before the question ("[01:53] (Laura will add the failover test
     # ... by March 31st.)") cost 55 tokens, 3.15 s to the first token at 60 minutes; the
     # prefix now holds it as a note after its line, and the question names its owner
-    transcript = replayed(REALTIME_POSTMORTEM_EVENTS)
-    memory = MeetingMemory(llm)
-    memory.update(transcript)
+    memory, transcript = realtime_postmortem_memory, realtime_postmortem
+    llm = memory.llm
     notes = {ln: held_text(ln)[len(ln.render()) :] for ln in memory._lines}
     agreed = next(ln for ln, note in notes.items() if "failover test" in note)
     held = held_lines(memory, llm)[memory._lines.index(agreed)]
@@ -231,8 +269,8 @@ def test_speakers_get_the_names_the_meeting_reveals(transcript):
     assert right >= 0.9 * len(named)
 
 
-def test_a_catch_up_cites_only_moments_after_its_start(llm, transcript):
-    answer = answer_question(llm, transcript, "What did I miss since 1:03?")
+def test_a_catch_up_cites_only_moments_after_its_start(launch, transcript):
+    answer = launch.answer("What did I miss since 1:03?", transcript)
     assert answer.citations, answer.text
     assert all(end >= 63 for _, end in answer.citations), answer
     summary, _, moments = answer.text.partition("Key moments:\n")
@@ -250,7 +288,7 @@ def test_a_short_catch_up_is_said_word_for_word_not_padded_out(llm, transcript):
 
 
 def test_a_revised_line_is_spliced_in_where_it_stood_and_nothing_after_it_is_read_again(
-    llm, session, transcript
+    llm, session, transcript, launch
 ):
     memory = MeetingMemory(llm)
     memory.update(transcript)
@@ -262,20 +300,25 @@ def test_a_revised_line_is_spliced_in_where_it_stood_and_nothing_after_it_is_rea
     revised = transcript.copy()
     revised.add(caption)
     [changed] = [line for line in revised.lines() if line not in transcript.lines()]
-    assert (
-        memory._lines.index(transcript.lines()[revised.lines().index(changed)])
-        < len(memory._lines) - 5
-    )  # lines after it stay cached
+    original = transcript.lines()[revised.lines().index(changed)]
+    assert memory._lines.index(original) < len(memory._lines) - 5  # lines after it stay cached
     with EvaluatedTokens(llm) as evaluated:
         assert memory.update(revised) == 1
     opener = llm.position - memory._opener.mark if memory._opener else 0  # read ahead again
     assert evaluated.count == len(llm.tokens(held_text(changed))) + opener
     assert held_lines(memory, llm) == [held_text(line) for line in memory._closed(revised)]
     question = "When is the press release due?"
-    cached = memory.answer(question, revised)
-    fresh = MeetingMemory(llm)
-    fresh.update(revised)
-    assert fresh.answer(question, revised).text == cached.text
+    revised_answer = memory.answer(question, revised)
+    # the revision taken back is a splice too; then the memory holds and answers what a
+    # fresh reading of the meeting does (launch read it once, from the start)
+    with EvaluatedTokens(llm) as evaluated:
+        assert memory.update(transcript) == 1
+    opener = llm.position - memory._opener.mark if memory._opener else 0
+    assert evaluated.count == len(llm.tokens(held_text(original))) + opener
+    assert held_lines(memory, llm) == held_lines(launch, launch.llm)
+    answer = memory.answer(question, transcript)
+    assert answer.text == launch.answer(question, transcript).text
+    assert revised_answer.prompt_tokens < llm.prefix_tokens / 2  # its own tokens, no more
 
 
 def test_a_live_run_s_revisions_are_spliced_in_and_the_prefix_never_goes_back(llm):
@@ -507,24 +550,21 @@ def test_the_action_items_are_listed_at_once_with_owners_dates_and_moments(llm):
     assert decided.text.startswith("Key moments:"), decided.text
 
 
-def test_what_was_decided_is_answered_with_the_decision_and_its_moment(llm, transcript):
+def test_what_was_decided_is_answered_with_the_decision_and_its_moment(launch, transcript):
     decision = eval_truth(MEETING)["decisions"][0]  # keep the launch on March 22, ~01:44
-    answer = answer_question(llm, transcript, "What was decided?")
+    answer = launch.answer("What was decided?", transcript)
     assert "march 22" in normalise(answer.text), answer.text
     at = decision["said_at"]
     assert any(start - 10 <= at <= end + 10 for start, end in answer.citations), answer
 
 
-def test_something_never_discussed_is_not_invented(llm, transcript):
-    answer = answer_question(
-        llm, transcript, "What did they decide about the office holiday party?"
-    )
+def test_something_never_discussed_is_not_invented(launch, transcript):
+    answer = launch.answer("What did they decide about the office holiday party?", transcript)
     assert "not discussed" in answer.text.lower()
 
 
-def test_a_question_costs_only_its_own_tokens_and_leaves_the_prefix_as_it_was(llm, transcript):
-    memory = MeetingMemory(llm)
-    memory.update(transcript)
+def test_a_question_costs_only_its_own_tokens_and_leaves_the_prefix_as_it_was(launch, transcript):
+    memory, llm = launch, launch.llm
     before = llm.prefix_tokens
     first = memory.answer("When is the press release due?", transcript)
     assert llm.prefix_tokens == before
@@ -541,10 +581,8 @@ def test_a_question_costs_only_its_own_tokens_and_leaves_the_prefix_as_it_was(ll
         llm.set_threads(0, 1)
 
 
-def test_action_items_name_owners_due_dates_and_moments(llm, transcript):
-    memory = MeetingMemory(llm)
-    memory.update(transcript)
-    items = action_items(memory, transcript)
+def test_action_items_name_owners_due_dates_and_moments(launch, transcript):
+    items = action_items(launch, transcript)
     truth = eval_truth(MEETING)["action_items"]
     found = [
         t
