@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from roomtone.assistant.store import SessionStore
 from roomtone.assistant.transcript import Transcript
 from roomtone.streaming.records import Word
 from roomtone.streaming.sources import decode_file
@@ -29,6 +30,15 @@ def replayed(events: Path, people: list[str] | None = None) -> Transcript:
     for row in events.read_text().splitlines():
         transcript.add(json.loads(row))
     return transcript
+
+
+def stored(events: Path, db: Path, title: str, source: str = "test") -> int:
+    """An event log written event by event into a new session of ``db``; returns its id."""
+    with SessionStore(db) as store:
+        session_id = store.create_session(title, source)
+        for row in events.read_text().splitlines():
+            store.append(session_id, json.loads(row))
+    return session_id
 
 
 def reference_between(meeting: str, start: float, end: float) -> str:

@@ -1,6 +1,5 @@
 """The meeting's people, as given: names spelled their way, a voice left over named (no model)."""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from roomtone.assistant.people import parse_people, respell_names
 from roomtone.assistant.store import SessionStore
 from roomtone.cli import main
 
-from .conftest import replayed
+from .conftest import replayed, stored
 
 DATA = Path(__file__).parent / "data"
 # final captions, speakers and tones of --fast replays (the assistant benchmark's logs of
@@ -69,10 +68,8 @@ def test_people_set_after_the_meeting_are_kept_and_bad_lists_leave_the_session_a
     tmp_path, capsys
 ):
     db = tmp_path / "s.db"
+    session_id = stored(POSTMORTEM, db, "post-mortem")
     with SessionStore(db) as store:
-        session_id = store.create_session("post-mortem", "test")
-        for row in POSTMORTEM.read_text().splitlines():
-            store.append(session_id, json.loads(row))
         before = store.last_seq(session_id)
     with pytest.raises(SystemExit) as exit_info:
         main(["people", str(db), "Kevin, 42"])
