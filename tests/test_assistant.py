@@ -35,7 +35,7 @@ from roomtone.assistant.transcript import Transcript
 from roomtone.assistant.written_numbers import written_numbers
 from roomtone.cli import main
 
-from .conftest import eval_truth, replayed
+from .conftest import eval_truth, replayed, stored
 
 pytestmark = pytest.mark.slow
 MEETING = "dev_m01_launch"
@@ -60,10 +60,7 @@ normalise = EnglishTextNormalizer()
 def session(tmp_path_factory):
     """dev_m01's replay, stored event by event in a real session file."""
     db = tmp_path_factory.mktemp("assistant") / "s.db"
-    with SessionStore(db) as store:
-        session_id = store.create_session(MEETING, f"file:{MEETING}.flac")
-        for row in REPLAY_EVENTS.read_text().splitlines():
-            store.append(session_id, json.loads(row))
+    stored(REPLAY_EVENTS, db, MEETING, f"file:{MEETING}.flac")
     return db
 
 
@@ -302,23 +299,27 @@ def test_a_revised_line_is_spliced_in_where_it_stood_and_nothing_after_it_is_rea
     [changed] = [line for line in revised.lines() if line not in transcript.lines()]
     original = transcript.lines()[revised.lines().index(changed)]
     assert memory._lines.index(original) < len(memory._lines) - 5  # lines after it stay cached
-    with EvaluatedTokens(llm) as evaluated:
-        assert memory.update(revised) == 1
-    opener = llm.position - memory._opener.mark if memory._opener else 0  # read ahead again
-    assert evaluated.count == len(llm.tokens(held_text(changed))) + opener
+    assert tokens_of_a_one_line_splice(memory, revised) == len(llm.tokens(held_text(changed)))
     assert held_lines(memory, llm) == [held_text(line) for line in memory._closed(revised)]
     question = "When is the press release due?"
     revised_answer = memory.answer(question, revised)
     # the revision taken back is a splice too; then the memory holds and answers what a
     # fresh reading of the meeting does (launch read it once, from the start)
-    with EvaluatedTokens(llm) as evaluated:
-        assert memory.update(transcript) == 1
-    opener = llm.position - memory._opener.mark if memory._opener else 0
-    assert evaluated.count == len(llm.tokens(held_text(original))) + opener
+    assert tokens_of_a_one_line_splice(memory, transcript) == len(llm.tokens(held_text(original)))
     assert held_lines(memory, llm) == held_lines(launch, launch.llm)
     answer = memory.answer(question, transcript)
     assert answer.text == launch.answer(question, transcript).text
     assert revised_answer.prompt_tokens < llm.prefix_tokens / 2  # its own tokens, no more
+
+
+def tokens_of_a_one_line_splice(memory: MeetingMemory, transcript: Transcript) -> int:
+    """Update ``memory`` to ``transcript``, where one line changed; the tokens it read for
+    that (the question's opener, read ahead again after the change, not counted)."""
+    llm = memory.llm
+    with EvaluatedTokens(llm) as evaluated:
+        assert memory.update(transcript) == 1
+    opener = llm.position - memory._opener.mark if memory._opener else 0
+    return evaluated.count - opener
 
 
 def test_a_live_run_s_revisions_are_spliced_in_and_the_prefix_never_goes_back(llm):
