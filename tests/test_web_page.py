@@ -88,9 +88,10 @@ def test_captions_on_the_page_reach_the_live_caption_bar(page_run):
     assert shown <= bar, f"page WER {shown:.3f} > bar {bar:.3f} (offline {offline:.3f})"
     assert result["partials_left"] == 0
     delays = sorted(result["delays"])
-    # in seconds, not milliseconds; how short it is, is the live-caption benchmark's to say
-    # (the median was 0.84 s on 2026-11-29 and 1.52 s in a clean-clone CI run of 2026-11-30)
-    assert delays and 0 < delays[len(delays) // 2] < 5, "the delay indicator shows seconds"
+    # in seconds, not milliseconds (those would read in the hundreds); how short it is, is
+    # the live-caption benchmark's to say, not a timed test's (the median was 0.84 s on
+    # 2026-11-29 and 1.52 s in a clean-clone CI run of 2026-11-30)
+    assert delays and 0 < delays[len(delays) // 2] < 60, "the delay indicator shows seconds"
 
 
 def test_speakers_have_distinct_colours_and_sounds_show(page_run):
