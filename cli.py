@@ -7,7 +7,8 @@ import asyncio
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -536,9 +537,21 @@ def _capture_in_tui(
     return app.capture_result
 
 
-def _chosen_session(store: Any, args: argparse.Namespace) -> int:
-    """The session ``--id`` names, else the latest one (SessionNotFoundError if none)."""
-    return store.check_session(args.id) if args.id else store.latest_session()
+@contextmanager
+def _stored_session(args: argparse.Namespace) -> Iterator[tuple[Any, int]]:
+    """The store and the session ``--id`` names, else the latest; closed afterwards.
+
+    A session that is not there (no ``--id`` like it, or none at all) is a CliError.
+    """
+    from .assistant.store import SessionNotFoundError
+
+    store = _open_store(args.session, must_exist=True)
+    try:
+        yield store, store.check_session(args.id) if args.id else store.latest_session()
+    except SessionNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        store.close()
 
 
 def _stored_asker(args: argparse.Namespace, store: Any, session_id: int) -> Any:
@@ -560,32 +573,26 @@ def _minutes_exporter(store: Any, session_id: int) -> Any:
 
 def _tui_past(args: argparse.Namespace) -> int:
     """Reopen a stored session in the terminal UI, read-only."""
-    from .assistant.store import SessionNotFoundError
     from .ui.tui import CaptionApp, TuiSession
 
-    store = _open_store(args.session, must_exist=True)
-    asker = None
-    try:
-        session_id = _chosen_session(store, args)
+    with _stored_session(args) as (store, session_id):
         info = store.session_info(session_id)
         events = list(store.events(session_id))
         asker = _stored_asker(args, store, session_id)
-        session = TuiSession(
-            title=info.title,
-            live=False,
-            ask=asker,
-            export=_minutes_exporter(store, session_id),
-            export_dir=args.export_dir,
-        )
-        app = CaptionApp(session)
-        app.load(events)
-        app.run()
-    except SessionNotFoundError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        if asker is not None:
-            asker.llm.close()
-        store.close()
+        try:
+            session = TuiSession(
+                title=info.title,
+                live=False,
+                ask=asker,
+                export=_minutes_exporter(store, session_id),
+                export_dir=args.export_dir,
+            )
+            app = CaptionApp(session)
+            app.load(events)
+            app.run()
+        finally:
+            if asker is not None:
+                asker.llm.close()
     return 0
 
 
@@ -605,39 +612,32 @@ def _announce(server: Any, url: str) -> None:
 
 def _serve_past(args: argparse.Namespace) -> int:
     """Serve a stored session's page, read-only, until Ctrl+C."""
-    from .assistant.store import SessionNotFoundError
     from .ui.hub import EventHub
     from .ui.web_server import MeetingView, WebServer
 
-    store = _open_store(args.session, must_exist=True)
-    asker = None
-    try:
-        session_id = _chosen_session(store, args)
+    async def serve(view: MeetingView) -> None:
+        server = WebServer(view, args.host, args.port)
+        try:
+            url = await server.start()
+        except OSError as exc:
+            raise CliError(f"cannot serve on {args.host}:{args.port}: {exc}") from exc
+        _announce(server, url)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+
+    with _stored_session(args) as (store, session_id):
         info = store.session_info(session_id)
         asker = _stored_asker(args, store, session_id)
-        view = MeetingView(
-            EventHub(store, session_id), store, session_id, info.title, live=False, ask=asker
-        )
-
-        async def serve() -> None:
-            server = WebServer(view, args.host, args.port)
-            try:
-                url = await server.start()
-            except OSError as exc:
-                raise CliError(f"cannot serve on {args.host}:{args.port}: {exc}") from exc
-            _announce(server, url)
-            try:
-                await asyncio.Event().wait()
-            finally:
-                await server.stop()
-
-        asyncio.run(serve())
-    except SessionNotFoundError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        if asker is not None:
-            asker.llm.close()
-        store.close()
+        try:
+            hub = EventHub(store, session_id)
+            asyncio.run(
+                serve(MeetingView(hub, store, session_id, info.title, live=False, ask=asker))
+            )
+        finally:
+            if asker is not None:
+                asker.llm.close()
     return 0
 
 
@@ -695,23 +695,17 @@ class _CaptionPrinter:
 
 def _export(args: argparse.Namespace) -> int:
     from .assistant.export import render, write
-    from .assistant.store import SessionNotFoundError
 
-    store = _open_store(args.session, must_exist=True)
-    try:
-        session_id = _chosen_session(store, args)
+    with _stored_session(args) as (store, session_id):
         minutes = _minutes(store, session_id, args.llm) if args.minutes else None
-        if args.output:
-            write(store, session_id, args.format, args.output, minutes)
-            print(f"roomtone: wrote {args.output}", file=sys.stderr)
-        else:
+        if not args.output:
             sys.stdout.write(render(store, session_id, args.format, minutes))
-    except SessionNotFoundError as exc:
-        raise CliError(str(exc)) from exc
-    except OSError as exc:
-        raise CliError(f"cannot write {args.output}: {exc}") from exc
-    finally:
-        store.close()
+            return 0
+        try:
+            write(store, session_id, args.format, args.output, minutes)
+        except OSError as exc:
+            raise CliError(f"cannot write {args.output}: {exc}") from exc
+        print(f"roomtone: wrote {args.output}", file=sys.stderr)
     return 0
 
 
@@ -770,19 +764,12 @@ def _ask(args: argparse.Namespace) -> int:
         session_transcript,
     )
     from .assistant.memory import MeetingMemory
-    from .assistant.store import SessionNotFoundError
     from .plugins.llm_llamacpp import LlamaCppLLM
     from .plugins.llm_openai import EndpointError, OpenAICompatibleLLM
     from .plugins.model_files import ModelNotFoundError
 
-    store = _open_store(args.session, must_exist=True)
-    try:
-        session_id = _chosen_session(store, args)
+    with _stored_session(args) as (store, session_id):
         transcript = session_transcript(store, session_id)
-    except SessionNotFoundError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        store.close()
     try:
         since = parse_since(args.since) if getattr(args, "since", None) else None
         if args.command == "ask":
@@ -833,16 +820,11 @@ def _ask_live_session(
 
 def _change_session(args: argparse.Namespace, change: Callable[[Any, int], None]) -> int:
     """Apply ``change(store, session_id)`` to the chosen session; its id. Errors are CliErrors."""
-    from .assistant.store import SessionNotFoundError
-
-    store = _open_store(args.session, must_exist=True)
-    try:
-        session_id = _chosen_session(store, args)
-        change(store, session_id)
-    except (SessionNotFoundError, ValueError) as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        store.close()
+    with _stored_session(args) as (store, session_id):
+        try:
+            change(store, session_id)
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
     return session_id
 
 
