@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..streaming.clock import format_clock
 from .clauses import LOOSE_DUE_WORDS, NAMED_ASK, addressees, clauses, split_due
-from .grounding import content_words
+from .grounding import content_words, without_bullet
 from .memory import ASSISTANT_TURN, MeetingMemory
 from .retrieval import similarities
 from .salience import COMMITMENT
@@ -94,7 +94,7 @@ def parse_action_items(text: str, line: Line, answerer: str | None = None) -> li
     items, claimed = [], False
     for row in text.splitlines():
         row = row.strip().removeprefix("Answer:").strip()
-        fields = [f.strip() for f in row.lstrip("-*• ").split("|")]
+        fields = [f.strip() for f in without_bullet(row).split("|")]
         if len(fields) < 2:
             continue
         fields = [_STAMP.sub("", field).strip() for field in fields]

@@ -132,7 +132,8 @@ _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|$)")
 _CITATION_AT_END = re.compile(_STAMP + "$")
 # a sentence's end: its mark and any citations after it, then a space, a new line or the end
 _FINISHED = re.compile(r"[.!?]+(?:\s*" + _STAMP + r")*(?=\s|$)")
-_BULLET = "[-*•]"  # how a list item opens, where it has no number
+BULLET_MARKS = "-*•"  # how a list item opens, where it has no number
+_BULLET = f"[{re.escape(BULLET_MARKS)}]"
 _BARE_MARKER = re.compile(r"\n\s*(?:\d+[.)]|" + _BULLET + r")\s*$")  # "\n2." with no item after it
 # how a transcript line opens: "- [01:07] Bob (emphatic): " (a list mark and time optional)
 _LINE_OPENING = re.compile(
@@ -170,6 +171,11 @@ def unsaid(words: tuple[str, ...], lines: list[Line], *also: str) -> tuple[str, 
     for w in (w.lower() for text in texts for w in _words(text)):
         said |= {w, w.removesuffix("'s"), w.removesuffix("s")}  # "Friday's", "Mondays"
     return tuple(word for word in words if word.lower() not in said)
+
+
+def without_bullet(row: str) -> str:
+    """A list item's text, without its marks ("- ", "* ", "• ") and outer spaces."""
+    return row.strip().lstrip(BULLET_MARKS + " ").strip()
 
 
 def content_words(text: str) -> set[str]:
@@ -264,7 +270,7 @@ def cite(answer: str, lines: list[Line], question: str = "") -> str:
         pieces = []
         for match in _SENTENCE.finditer(bare):
             sentence = match.group(0)
-            words = sentence.strip(" -*•").strip()
+            words = sentence.strip(" " + BULLET_MARKS).strip()
             if not _says_something(words):
                 pieces.append(sentence)
                 continue
