@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .actions import ActionItem, action_items
+from .grounding import cite, whole_sentences, without_bullet
 from .memory import ASSISTANT_TURN, MeetingMemory, cited_lines
 from .transcript import Transcript
 
@@ -37,14 +38,20 @@ class Minutes:
 
 
 def write_minutes(memory: MeetingMemory, transcript: Transcript) -> Minutes:
-    """Summary, decisions and action items; bullets citing no real moment are dropped."""
+    """Summary, decisions and action items.
+
+    Each bullet is cited the way answers are: every sentence ends in the [mm:ss] of the
+    line it rests on (the model's own times are not trusted), a sentence cut off by the
+    token limit or saying again what a bullet said goes, and a bullet that rests on no
+    line of the meeting is dropped.
+    """
     lines = transcript.lines()
 
     def bullets(prompt: str) -> list[str]:
-        text = memory.complete(prompt, lines, max_tokens=400)
+        text = cite(whole_sentences(memory.complete(prompt, lines, max_tokens=400)), lines)
         out = []
         for raw in text.splitlines():
-            item = raw.strip().lstrip("-*• ").strip()
+            item = without_bullet(raw)
             if item and cited_lines(item, lines):
                 out.append(item)
         return out

@@ -14,6 +14,7 @@ from whisper_normalizer.english import EnglishTextNormalizer
 from roomtone.assistant.actions import action_items
 from roomtone.assistant.ask import answer_question, session_transcript
 from roomtone.assistant.clauses import clauses, closest_clause
+from roomtone.assistant.export import render
 from roomtone.assistant.grounding import (
     CHECKED_WORDS,
     NOT_DISCUSSED,
@@ -27,8 +28,10 @@ from roomtone.assistant.memory import (
     QUESTION_OPENER,
     SYSTEM,
     MeetingMemory,
+    cited_lines,
     held_text,
 )
+from roomtone.assistant.minutes import write_minutes
 from roomtone.assistant.retrieval import _embedding
 from roomtone.assistant.store import SessionStore
 from roomtone.assistant.transcript import Transcript
@@ -594,6 +597,27 @@ def test_action_items_name_owners_due_dates_and_moments(launch, transcript):
         )
     ]
     assert len(found) >= 3, items
+
+
+def test_minutes_summarise_and_decide_with_real_moments(launch, transcript, session):
+    before = launch.llm.prefix_tokens
+    minutes = write_minutes(launch, transcript)
+    after = launch.llm.prefix_tokens  # the meeting stays read; an opener read ahead may go
+    assert 0 <= before - after <= len(launch.llm.tokens(QUESTION_OPENER))
+    lines = transcript.lines()
+    assert len(minutes.summary) >= 3, minutes.summary  # the model cites nothing itself
+    assert all(cited_lines(bullet, lines) for bullet in minutes.summary + minutes.decisions)
+    for decision in eval_truth(MEETING)["decisions"]:
+        near = [
+            bullet
+            for bullet in minutes.decisions
+            if any(s - 15 <= decision["said_at"] <= e + 15 for s, e in cited_lines(bullet, lines))
+        ]
+        assert near, (decision, minutes.decisions)
+    with SessionStore(session) as store:
+        text = render(store, store.latest_session(), "md", minutes.to_json())
+    assert text.index("## Summary") < text.index("## Decisions") < text.index("## Transcript")
+    assert minutes.summary[0] in text and minutes.decisions[0] in text
 
 
 def test_bad_questions_get_clear_errors_and_leave_the_session_alone(session, capsys):
