@@ -12,6 +12,8 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Models load from local files in a second; a progress bar among the captions is noise.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 # Each engine runs on one thread of its own and the cores are shared between them.
 # CTranslate2's OpenMP pool otherwise adds a second thread to every Whisper call
 # that buys almost no wall time and costs half again in CPU (measured: CPU/audio
